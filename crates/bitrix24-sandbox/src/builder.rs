@@ -1,0 +1,391 @@
+//! Starting a sandbox portal in-process: `Sandbox::builder()….start().await`.
+
+use crate::auth::apps::{self, App, AppRegistration, Webhook};
+use crate::auth::oauth::{self, TokenPair};
+use crate::config::{Limits, PortalConfig};
+use crate::faults::FaultConfig;
+use crate::http::{self, Https};
+use crate::state::Portal;
+use crate::{db, tls};
+use axum::Extension;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Why a sandbox could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The database could not be opened or initialised.
+    #[error("cannot open the sandbox database {path}: {source}")]
+    Database {
+        /// The data file, or `:memory:`.
+        path: String,
+        /// The SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source} (is the port in use? try another --port)")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The TLS certificate could not be made or written.
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
+}
+
+/// Configures a sandbox portal before it starts.
+#[derive(Debug, Clone)]
+pub struct SandboxBuilder {
+    config: PortalConfig,
+    data: Option<PathBuf>,
+    addr: SocketAddr,
+    tls_cert: Option<PathBuf>,
+    faults: FaultConfig,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self {
+            config: PortalConfig::default(),
+            data: None,
+            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            tls_cert: None,
+            faults: FaultConfig::default(),
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// Request-rate limits (default: standard, 2/s with a bucket of 50).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.config.limits = limits;
+        self
+    }
+
+    /// Operating-time limit in seconds per ten minutes per (app or webhook, method).
+    pub fn operating_limit(mut self, seconds: f64) -> Self {
+        self.config.operating_limit = seconds;
+        self
+    }
+
+    /// Keep data in this SQLite file (default: in memory).
+    pub fn data_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.data = Some(path.into());
+        self
+    }
+
+    /// Listen on this port of 127.0.0.1 (default: an ephemeral port).
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+
+    /// Listen on this address (default 127.0.0.1 with an ephemeral port).
+    pub fn bind(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Serve HTTPS with a self-signed certificate written (PEM) to `cert_path`.
+    pub fn tls(mut self, cert_path: impl Into<PathBuf>) -> Self {
+        self.tls_cert = Some(cert_path.into());
+        self
+    }
+
+    /// Turn on the `/_sandbox/` admin API, guarded by this key (header `X-Sandbox-Key`).
+    pub fn admin_key(mut self, key: impl Into<String>) -> Self {
+        self.config.admin_key = Some(key.into());
+        self
+    }
+
+    /// The portal's host name (default `sandbox.bitrix24.test`).
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.config.domain = domain.into();
+        self
+    }
+
+    /// Fix the portal's `member_id` (default: random, kept in the data file).
+    pub fn member_id(mut self, member_id: impl Into<String>) -> Self {
+        self.config.member_id = member_id.into();
+        self
+    }
+
+    /// Refuse webhooks over plain HTTP, as the real portal does (default: allowed).
+    pub fn require_https_webhooks(mut self) -> Self {
+        self.config.allow_http_webhooks = false;
+        self
+    }
+
+    /// Largest request body accepted before 413 (default 32 MiB).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_body_bytes = bytes;
+        self
+    }
+
+    /// Faults in force from the start.
+    pub fn faults(mut self, faults: FaultConfig) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Opens the data, binds the port and starts serving.
+    pub async fn start(mut self) -> Result<Sandbox, StartError> {
+        let db_err = |path: &Option<PathBuf>, source| StartError::Database {
+            path: path
+                .as_ref()
+                .map_or(":memory:".into(), |p| p.display().to_string()),
+            source,
+        };
+        let conn = db::open(self.data.as_deref()).map_err(|e| db_err(&self.data, e))?;
+        let now = crate::clock::Clock::default().unix();
+        let (app, webhook) = init_portal(&conn, &mut self.config, now)
+            .map_err(|e| db_err(&self.data, e))?;
+        let portal = Arc::new(Portal::new(self.config.clone(), conn));
+        portal.faults.set(self.faults.clone());
+
+        let listener =
+            std::net::TcpListener::bind(self.addr).map_err(|source| StartError::Bind {
+                addr: self.addr,
+                source,
+            })?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|source| StartError::Bind {
+                addr: self.addr,
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: self.addr,
+            source,
+        })?;
+        let handle = axum_server::Handle::new();
+        let router = http::router(portal.clone());
+        let (scheme, server) = match &self.tls_cert {
+            Some(cert_path) => {
+                let rustls = tls::self_signed(cert_path)
+                    .await
+                    .map_err(StartError::Tls)?;
+                let app = router.layer(Extension(Https));
+                let server = axum_server::from_tcp_rustls(listener, rustls)
+                    .map_err(|source| StartError::Bind {
+                        addr: self.addr,
+                        source,
+                    })?
+                    .handle(handle.clone());
+                let task = tokio::spawn(async move {
+                    if let Err(e) = server.serve(app.into_make_service()).await {
+                        tracing::error!(error = %e, "sandbox server stopped");
+                    }
+                });
+                ("https", task)
+            }
+            None => {
+                let server = axum_server::from_tcp(listener)
+                    .map_err(|source| StartError::Bind {
+                        addr: self.addr,
+                        source,
+                    })?
+                    .handle(handle.clone());
+                let task = tokio::spawn(async move {
+                    if let Err(e) = server.serve(router.into_make_service()).await {
+                        tracing::error!(error = %e, "sandbox server stopped");
+                    }
+                });
+                ("http", task)
+            }
+        };
+        let host = match addr.ip() {
+            IpAddr::V6(ip) => format!("[{ip}]"),
+            IpAddr::V4(ip) => ip.to_string(),
+        };
+        Ok(Sandbox {
+            url: format!("{scheme}://{host}:{}", addr.port()),
+            addr,
+            portal,
+            app,
+            webhook,
+            tls_cert: self.tls_cert,
+            handle,
+            task: Some(server),
+        })
+    }
+}
+
+/// Creates users, the member id, a default app and a default webhook when the data is new,
+/// and reuses them when it is not.
+fn init_portal(
+    conn: &rusqlite::Connection,
+    config: &mut PortalConfig,
+    now: i64,
+) -> rusqlite::Result<(App, Webhook)> {
+    apps::seed_users(conn, now)?;
+    if config.member_id.is_empty() {
+        config.member_id = match db::meta_get(conn, "member_id")? {
+            Some(id) => id,
+            None => crate::auth::secret::hex(32),
+        };
+    }
+    db::meta_set(conn, "member_id", &config.member_id)?;
+    let app = match apps::first_app(conn)? {
+        Some(app) => app,
+        None => apps::register_app(conn, &AppRegistration::default())?,
+    };
+    let webhook = match apps::first_webhook(conn)? {
+        Some(w) => w,
+        None => apps::create_webhook(conn, 1, DEFAULT_WEBHOOK_SCOPE)?,
+    };
+    Ok((app, webhook))
+}
+
+/// Scopes of the ready-made webhook.
+pub const DEFAULT_WEBHOOK_SCOPE: &str = "crm,user,user_brief,user_basic,department";
+
+/// A running sandbox portal. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Sandbox {
+    url: String,
+    addr: SocketAddr,
+    portal: Arc<Portal>,
+    app: App,
+    webhook: Webhook,
+    tls_cert: Option<PathBuf>,
+    handle: axum_server::Handle<SocketAddr>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// A builder with the defaults: in-memory data, standard limits, 127.0.0.1, ephemeral port.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The socket address served.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `client_endpoint`: `{url}/rest/`.
+    pub fn rest_url(&self) -> String {
+        format!("{}/rest/", self.url)
+    }
+
+    /// The ready-made incoming webhook URL (user 1), ending with `/`.
+    pub fn webhook_url(&self) -> String {
+        self.webhook_url_of(&self.webhook)
+    }
+
+    /// The URL of any webhook of this portal, ending with `/`.
+    pub fn webhook_url_of(&self, webhook: &Webhook) -> String {
+        format!("{}/rest/{}/{}/", self.url, webhook.user_id, webhook.secret)
+    }
+
+    /// The ready-made webhook.
+    pub fn webhook(&self) -> &Webhook {
+        &self.webhook
+    }
+
+    /// The ready-made OAuth application.
+    pub fn app(&self) -> &App {
+        &self.app
+    }
+
+    /// The self-signed certificate file, when serving HTTPS.
+    pub fn tls_cert(&self) -> Option<&std::path::Path> {
+        self.tls_cert.as_deref()
+    }
+
+    /// The portal's `member_id`.
+    pub fn member_id(&self) -> &str {
+        &self.portal.config.member_id
+    }
+
+    /// The portal's domain.
+    pub fn domain(&self) -> &str {
+        &self.portal.config.domain
+    }
+
+    /// The shared portal state, for in-process tools (seeding, inspection).
+    pub fn portal(&self) -> &Arc<Portal> {
+        &self.portal
+    }
+
+    /// Registers another OAuth application.
+    pub fn register_app(&self, reg: &AppRegistration) -> rusqlite::Result<App> {
+        apps::register_app(&self.portal.db(), reg)
+    }
+
+    /// Creates another incoming webhook.
+    pub fn create_webhook(&self, user_id: i64, scope: &str) -> rusqlite::Result<Webhook> {
+        apps::create_webhook(&self.portal.db(), user_id, scope)
+    }
+
+    /// Issues a token pair for `app` and `user_id` directly, skipping the browser dance.
+    pub fn issue_tokens(&self, app: &App, user_id: i64) -> rusqlite::Result<TokenPair> {
+        oauth::issue_tokens(
+            &self.portal.db(),
+            app.id,
+            user_id,
+            &app.scope,
+            self.portal.unix(),
+        )
+    }
+
+    /// Moves the sandbox clock forward (expires codes and tokens without sleeping).
+    pub fn advance_clock(&self, seconds: f64) {
+        self.portal.clock.advance(seconds);
+    }
+
+    /// Replaces the faults in force.
+    pub fn set_faults(&self, faults: FaultConfig) {
+        self.portal.faults.set(faults);
+    }
+
+    /// Removes every fault.
+    pub fn clear_faults(&self) {
+        self.portal.faults.clear();
+    }
+
+    /// Changes the request-rate limits (the bucket starts empty).
+    pub fn set_limits(&self, limits: Limits) {
+        self.portal.rate.set_limits(limits);
+    }
+
+    /// Changes the operating-time limit (seconds per ten minutes).
+    pub fn set_operating_limit(&self, seconds: f64) {
+        self.portal.operating.set_limit(seconds);
+    }
+
+    /// REST HTTP requests served so far (a batch counts once).
+    pub fn http_requests(&self) -> u64 {
+        self.portal.stats.http_requests()
+    }
+
+    /// Requests refused with 503 by the rate limiter so far.
+    pub fn refused_by_rate_limit(&self) -> u64 {
+        self.portal.rate.refused()
+    }
+
+    /// Stops the server and waits for it.
+    pub async fn shutdown(mut self) {
+        self.handle.shutdown();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.handle.shutdown();
+    }
+}

@@ -1,0 +1,85 @@
+//! What kind of portal the sandbox pretends to be.
+
+use time::UtcOffset;
+
+/// The request-rate limit of the portal (the cloud's leaky bucket in front of PHP).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Limits {
+    /// 2 requests/s drain, bucket of 50: every plan but Enterprise.
+    Standard,
+    /// 5 requests/s drain, bucket of 250.
+    Enterprise,
+    /// No request-rate limit (benchmarks, bulk seeding).
+    Off,
+    /// Any other drain rate and bucket size.
+    Custom {
+        /// Requests drained per second.
+        per_second: f64,
+        /// Bucket size: how many requests may arrive at once.
+        burst: u32,
+    },
+}
+
+impl Limits {
+    /// `(drain per second, bucket size)`, or `None` when limits are off.
+    pub fn params(self) -> Option<(f64, u32)> {
+        match self {
+            Limits::Standard => Some((2.0, 50)),
+            Limits::Enterprise => Some((5.0, 250)),
+            Limits::Off => None,
+            Limits::Custom { per_second, burst } => Some((per_second, burst)),
+        }
+    }
+}
+
+impl std::str::FromStr for Limits {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "standard" => Ok(Limits::Standard),
+            "enterprise" => Ok(Limits::Enterprise),
+            "off" => Ok(Limits::Off),
+            other => Err(format!(
+                "unknown limits '{other}': use standard, enterprise or off"
+            )),
+        }
+    }
+}
+
+/// Fixed facts about the emulated portal.
+#[derive(Debug, Clone)]
+pub struct PortalConfig {
+    /// Portal host, e.g. `sandbox.bitrix24.test`. Shown as `domain` to apps.
+    pub domain: String,
+    /// Portal id (32 hex characters), stable for the sandbox's data file.
+    pub member_id: String,
+    /// Time zone of the portal server, used for every date it prints (default +03:00).
+    pub utc_offset: UtcOffset,
+    /// Request-rate limit.
+    pub limits: Limits,
+    /// Seconds of method run time per (app or webhook, method) allowed in 10 minutes before
+    /// `OPERATION_TIME_LIMIT` (the docs' cloud example: 480).
+    pub operating_limit: f64,
+    /// Whether webhooks may be called over plain HTTP. The real portal refuses (`INVALID_REQUEST`
+    /// "Https required."); the sandbox allows it by default because tests run on loopback.
+    pub allow_http_webhooks: bool,
+    /// Key for the `/_sandbox/` admin API; `None` turns the admin API off.
+    pub admin_key: Option<String>,
+    /// Largest accepted request body in bytes; larger bodies get 413.
+    pub max_body_bytes: usize,
+}
+
+impl Default for PortalConfig {
+    fn default() -> Self {
+        Self {
+            domain: "sandbox.bitrix24.test".into(),
+            member_id: String::new(),
+            utc_offset: UtcOffset::from_hms(3, 0, 0).expect("valid offset"),
+            limits: Limits::Standard,
+            operating_limit: 480.0,
+            allow_http_webhooks: true,
+            admin_key: None,
+            max_body_bytes: 32 * 1024 * 1024,
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! `/rest/{method}` and `/rest/{user}/{secret}/{method}`: the order of checks decides which
+//! error a client sees first, and follows the cloud: the rate limiter and proxy faults in front
+//! of PHP, then the method lookup (404 before auth), then auth, then the method.
+
+use super::request::{self, RestPath};
+use super::response;
+use crate::auth::{self, Credentials, WebhookPath};
+use crate::error::ApiError;
+use crate::faults::{Injected, HTML_500};
+use crate::limits::bucket::query_limit_exceeded;
+use crate::methods::dispatch::{self, Answer, Mode};
+use crate::methods::Effects;
+use crate::state::Portal;
+use axum::body::Body;
+use super::Https;
+use axum::extract::{Path, State};
+use axum::Extension;
+use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::response::Response;
+use std::sync::Arc;
+
+/// Handles one REST request.
+pub async fn handle(
+    State(portal): State<Arc<Portal>>,
+    Path(path): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    https: Option<Extension<Https>>,
+    body: Body,
+) -> Response {
+    let Some(route) = request::rest_path(&path) else {
+        portal.stats.count("(no route)");
+        return response::error(&ApiError::method_not_found(), false);
+    };
+    portal.stats.count(&route.method);
+    if let Err(err) = portal.rate.admit() {
+        return response::error(&err, route.xml);
+    }
+    let (injected, latency) = portal.faults.decide(&route.method);
+    match injected {
+        Injected::QueryLimit => return response::error(&query_limit_exceeded(), route.xml),
+        Injected::Html500 => {
+            return response::html(StatusCode::INTERNAL_SERVER_ERROR, HTML_500);
+        }
+        Injected::None => {}
+    }
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let bytes = if method == Method::POST || method == Method::PUT {
+        match axum::body::to_bytes(body, portal.config.max_body_bytes).await {
+            Ok(b) => b,
+            Err(_) => {
+                return response::html(StatusCode::PAYLOAD_TOO_LARGE, response::HTML_413);
+            }
+        }
+    } else {
+        Default::default()
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let creds = Credentials {
+        webhook: route.webhook.clone().map(|(user, secret)| WebhookPath { user, secret }),
+        bearer: bearer(&headers),
+        https: https.is_some(),
+    };
+    let query = uri.query().map(str::to_string);
+    let xml = route.xml;
+    let method_name = route.method.clone();
+    let extra_seconds = latency.as_secs_f64();
+    let worker = portal.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let params = request::params(query.as_deref(), content_type.as_deref(), &bytes);
+        execute(&worker, &route, creds, params, extra_seconds)
+    })
+    .await;
+    let (result, effects) = match outcome {
+        Ok(v) => v,
+        Err(join) => {
+            tracing::error!(error = %join, "method task failed");
+            let err = ApiError::new(500, "INTERNAL_SERVER_ERROR", "Internal server error");
+            return response::error(&err, xml);
+        }
+    };
+    for note in &effects.notes {
+        tracing::info!(method = %method_name, "{note}");
+    }
+    crate::methods::events::after_commit(&portal, effects.events);
+    match result {
+        Ok(answer) => {
+            if portal.faults.drops_after_commit(&method_name) {
+                tracing::info!(method = %method_name, "fault: committed, dropping the connection");
+                return response::dropped_connection();
+            }
+            response::body(200, &response::envelope(&answer), xml)
+        }
+        Err(err) => response::error(&err, xml),
+    }
+}
+
+/// Runs the method inside one transaction; returns its answer and what it left behind.
+fn execute(
+    portal: &Portal,
+    route: &RestPath,
+    creds: Credentials,
+    mut params: serde_json::Map<String, serde_json::Value>,
+    extra_seconds: f64,
+) -> (Result<Answer, ApiError>, Effects) {
+    let mut effects = Effects::default();
+    let Some(spec) = portal.registry.get(&route.method).copied() else {
+        return (Err(ApiError::method_not_found()), effects);
+    };
+    let db = portal.db();
+    if let Err(e) = db.execute_batch("BEGIN IMMEDIATE") {
+        return (Err(e.into()), effects);
+    }
+    let result = auth::authenticate(
+        &db,
+        &creds,
+        &mut params,
+        portal.unix(),
+        portal.config.allow_http_webhooks,
+    )
+    .and_then(|caller| {
+        dispatch::run(
+            portal,
+            &db,
+            &caller,
+            &spec,
+            params,
+            &mut effects,
+            Mode {
+                in_batch: false,
+                extra_seconds,
+            },
+        )
+    });
+    if let Err(e) = db.execute_batch("COMMIT") {
+        let _ = db.execute_batch("ROLLBACK");
+        effects.events.clear();
+        return (Err(e.into()), effects);
+    }
+    (result, effects)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+        .filter(|t| !t.is_empty())
+}

@@ -1,0 +1,6 @@
+//! `batch`.
+
+use super::Registry;
+
+/// Registers `batch`.
+pub fn register(_r: &mut Registry) {}

@@ -1,0 +1,138 @@
+//! Loose PHP conversions applied to request parameters, which arrive as strings from forms and
+//! as typed values from JSON bodies.
+
+use serde_json::{Map, Value};
+
+/// PHP `intval`: leading optional sign and digits; anything else is 0. Bools give 0/1,
+/// floats are truncated.
+pub fn intval(v: &Value) -> i64 {
+    match v {
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .unwrap_or(0),
+        Value::String(s) => intval_str(s),
+        Value::Bool(b) => i64::from(*b),
+        Value::Array(a) => i64::from(!a.is_empty()),
+        Value::Object(o) => i64::from(!o.is_empty()),
+        Value::Null => 0,
+    }
+}
+
+/// PHP `intval` on a string.
+pub fn intval_str(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = digits
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    let n: i64 = digits[..end].parse().unwrap_or(if end == 0 { 0 } else { i64::MAX });
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
+/// PHP truthiness: `""`, `"0"`, `0`, `0.0`, `false`, `null` and empty arrays are false.
+/// Note that the string `"false"` is true, as on the real portal.
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !(s.is_empty() || s == "0"),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+    }
+}
+
+/// A scalar as PHP would print it with `(string)`; arrays give `None`.
+pub fn as_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(true) => Some("1".into()),
+        Value::Bool(false) | Value::Null => Some(String::new()),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// The elements of a PHP array, whether it came as a JSON list or as a keyed object.
+/// A scalar is not an array and yields nothing.
+pub fn elements(v: &Value) -> Vec<&Value> {
+    match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(o) => o.values().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The key/value pairs of a PHP array (a JSON list gets the keys `0..n-1`).
+pub fn entries(v: &Value) -> Vec<(String, &Value)> {
+    match v {
+        Value::Array(a) => a.iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
+        Value::Object(o) => o.iter().map(|(k, v)| (k.clone(), v)).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// True for a PHP array (a JSON list or object).
+pub fn is_array(v: &Value) -> bool {
+    matches!(v, Value::Array(_) | Value::Object(_))
+}
+
+/// Looks a parameter up under several spellings (the portal's `resolveArrayParam` tolerance),
+/// returning the first present.
+pub fn lookup<'a>(params: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Value> {
+    names.iter().find_map(|n| params.get(*n))
+}
+
+/// Converts a JSON list into a PHP-style keyed object (keys `0..n-1`), recursively, so both
+/// request encodings look the same to a method.
+pub fn normalize(v: Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Object(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), normalize(v)))
+                .collect::<Map<String, Value>>(),
+        ),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, normalize(v)))
+                .collect::<Map<String, Value>>(),
+        ),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn intval_matches_php() {
+        assert_eq!(intval(&json!("12abc")), 12);
+        assert_eq!(intval(&json!(" -7")), -7);
+        assert_eq!(intval(&json!("abc")), 0);
+        assert_eq!(intval(&json!(3.9)), 3);
+        assert_eq!(intval(&json!(true)), 1);
+    }
+
+    #[test]
+    fn truthiness_matches_php() {
+        assert!(!truthy(&json!("0")));
+        assert!(!truthy(&json!("")));
+        assert!(truthy(&json!("false")));
+        assert!(!truthy(&json!(false)));
+        assert!(truthy(&json!(1)));
+    }
+}

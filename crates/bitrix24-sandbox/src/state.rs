@@ -1,0 +1,96 @@
+//! The shared state of one running sandbox portal.
+
+use crate::clock::Clock;
+use crate::config::PortalConfig;
+use crate::faults::Faults;
+use crate::limits::{OperatingLimiter, RateBucket};
+use crate::methods::Registry;
+use rusqlite::Connection;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+/// One emulated portal: its data, clock, limits and faults.
+#[derive(Debug)]
+pub struct Portal {
+    /// Fixed facts: domain, member id, time zone, limits.
+    pub config: PortalConfig,
+    /// The advanceable clock.
+    pub clock: Clock,
+    /// Method registry.
+    pub registry: Registry,
+    /// Request-rate bucket.
+    pub rate: RateBucket,
+    /// Operating-time budgets.
+    pub operating: OperatingLimiter,
+    /// Fault injection.
+    pub faults: Faults,
+    /// Request counters.
+    pub stats: Stats,
+    db: Mutex<Connection>,
+}
+
+impl Portal {
+    /// Wraps an opened database.
+    pub fn new(config: PortalConfig, conn: Connection) -> Self {
+        Self {
+            rate: RateBucket::new(config.limits),
+            operating: OperatingLimiter::new(config.operating_limit),
+            config,
+            clock: Clock::default(),
+            registry: Registry::standard(),
+            faults: Faults::default(),
+            stats: Stats::default(),
+            db: Mutex::new(conn),
+        }
+    }
+
+    /// Exclusive access to the database. A poisoned lock is recovered: every write runs in a
+    /// transaction, so a panicked writer left nothing half-done behind.
+    pub fn db(&self) -> MutexGuard<'_, Connection> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sandbox time in whole unix seconds.
+    pub fn unix(&self) -> i64 {
+        self.clock.unix()
+    }
+}
+
+/// Counters of what the sandbox served, for tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    http_requests: AtomicU64,
+    by_method: Mutex<BTreeMap<String, u64>>,
+}
+
+impl Stats {
+    /// Counts one REST HTTP request for `method`.
+    pub fn count(&self, method: &str) {
+        self.http_requests.fetch_add(1, Ordering::Relaxed);
+        let mut m = self.by_method.lock().unwrap_or_else(|p| p.into_inner());
+        *m.entry(method.to_string()).or_default() += 1;
+    }
+
+    /// REST HTTP requests served (a batch counts once).
+    pub fn http_requests(&self) -> u64 {
+        self.http_requests.load(Ordering::Relaxed)
+    }
+
+    /// REST HTTP requests per top-level method.
+    pub fn by_method(&self) -> BTreeMap<String, u64> {
+        self.by_method
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Sets every counter back to zero.
+    pub fn reset(&self) {
+        self.http_requests.store(0, Ordering::Relaxed);
+        self.by_method
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}

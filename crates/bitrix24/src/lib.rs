@@ -1,0 +1,1 @@
+//! Bitrix24 REST client (work in progress).
