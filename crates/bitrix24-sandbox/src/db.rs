@@ -87,11 +87,14 @@ pub fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
 }
 
 /// Every module's schema, in dependency order.
-fn schemas() -> [&'static str; 3] {
+fn schemas() -> [&'static str; 5] {
+    use crate::methods::{crm, events};
     [
         CORE_SCHEMA,
-        crate::methods::crm::SCHEMA,
-        crate::methods::events::SCHEMA,
+        crm::SCHEMA,
+        crm::duplicate::SCHEMA,
+        crm::directory::SCHEMA,
+        events::SCHEMA,
     ]
 }
 
