@@ -5,8 +5,15 @@
 //! (the docs say "do not use the old one anymore"; strict is the safe reading, listed in the
 //! sandbox README).
 
+// The consent half of the OAuth server lives in its own file; it is declared here so the
+// auth module list (owned by the core) need not change.
+#[path = "consent.rs"]
+pub mod consent;
+
 use super::secret;
-use rusqlite::{params, Connection};
+use crate::php::value::as_string;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{Map, Value};
 
 /// Lifetime of an authorization code, seconds.
 pub const CODE_TTL: i64 = 30;
@@ -85,4 +92,211 @@ pub fn issue_code(
         params![code, app_id, user_id, scope, now + CODE_TTL],
     )?;
     Ok(code)
+}
+
+/// The client credentials and grant of one `/oauth/token/` request.
+#[derive(Clone, PartialEq)]
+pub struct TokenRequest {
+    /// `client_id` of the app asking.
+    pub client_id: String,
+    /// `client_secret` of the app asking.
+    pub client_secret: String,
+    /// What is exchanged for tokens.
+    pub grant: Grant,
+}
+
+impl std::fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.grant {
+            Grant::AuthorizationCode(_) => "authorization_code",
+            Grant::RefreshToken(_) => "refresh_token",
+        };
+        f.debug_struct("TokenRequest")
+            .field("client_id", &self.client_id)
+            .field("grant_type", &kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The two grant types the Bitrix24 OAuth server knows.
+#[derive(Clone, PartialEq)]
+pub enum Grant {
+    /// `grant_type=authorization_code` with the `code` from the redirect.
+    AuthorizationCode(String),
+    /// `grant_type=refresh_token` with the current `refresh_token`.
+    RefreshToken(String),
+}
+
+/// An error answer of the token endpoint: `{"error", "error_description"}` with a status.
+///
+/// The statuses are not documented (protocol.md §11); they follow what the official PHP SDK
+/// expects (`ApiLevelErrorHandler::handleOAuthError`): `invalid_grant` and `invalid_request`
+/// 400, `invalid_client` 401.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantError {
+    /// HTTP status.
+    pub status: u16,
+    /// The `error` field.
+    pub error: &'static str,
+    /// The `error_description` field (never contains a secret).
+    pub description: String,
+}
+
+impl GrantError {
+    /// 400 `invalid_request`: a parameter is missing or the grant type is unknown.
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(400, "invalid_request", description)
+    }
+
+    /// 401 `invalid_client`: unknown app, wrong secret, or the app is not installed.
+    pub fn invalid_client(description: impl Into<String>) -> Self {
+        Self::new(401, "invalid_client", description)
+    }
+
+    /// 400 `invalid_grant`: the code or refresh token is unknown, used, expired or foreign.
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(400, "invalid_grant", description)
+    }
+
+    /// 500 `server_error` (RFC 6749 §4.1.2.1): the sandbox itself failed.
+    pub fn server_error() -> Self {
+        Self::new(500, "server_error", "Internal server error")
+    }
+
+    fn new(status: u16, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for GrantError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.error, self.description)
+    }
+}
+
+impl std::error::Error for GrantError {}
+
+impl From<rusqlite::Error> for GrantError {
+    fn from(err: rusqlite::Error) -> Self {
+        tracing::error!(error = %err, "sqlite error in the token endpoint");
+        Self::server_error()
+    }
+}
+
+impl TokenRequest {
+    /// Reads a request from the merged query/body parameters. Checks presence only; whether
+    /// the values are right is decided by [`exchange`].
+    pub fn from_params(params: &Map<String, Value>) -> Result<Self, GrantError> {
+        let grant_type = required(params, "grant_type")?;
+        let client_id = required(params, "client_id")?;
+        let client_secret = required(params, "client_secret")?;
+        let grant = match grant_type.as_str() {
+            "authorization_code" => Grant::AuthorizationCode(required(params, "code")?),
+            "refresh_token" => Grant::RefreshToken(required(params, "refresh_token")?),
+            _ => {
+                return Err(GrantError::invalid_request(
+                    "Unsupported grant_type: use authorization_code or refresh_token",
+                ))
+            }
+        };
+        Ok(Self {
+            client_id,
+            client_secret,
+            grant,
+        })
+    }
+}
+
+fn required(params: &Map<String, Value>, name: &str) -> Result<String, GrantError> {
+    params
+        .get(name)
+        .and_then(as_string)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| GrantError::invalid_request(format!("Parameter {name} is required")))
+}
+
+/// What a successful grant gives: the new pair and the app's status letter (`L`, `F`, ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Granted {
+    /// The new token pair.
+    pub tokens: TokenPair,
+    /// The app status as `app.info` reports it.
+    pub status: String,
+}
+
+/// Runs a token request: authenticates the client, consumes the code or refresh token, and
+/// issues a new pair. The caller wraps this in one `BEGIN IMMEDIATE` transaction; the
+/// conditional `UPDATE … AND used = 0` below makes a grant single-use even without it.
+pub fn exchange(conn: &Connection, req: &TokenRequest, now: i64) -> Result<Granted, GrantError> {
+    let (app_id, status) = client(conn, req)?;
+    let (table, key, label) = match &req.grant {
+        Grant::AuthorizationCode(code) => ("oauth_codes", code, "Authorization code"),
+        Grant::RefreshToken(token) => ("refresh_tokens", token, "Refresh token"),
+    };
+    let column = if table == "oauth_codes" { "code" } else { "token" };
+    let row: Option<(i64, i64, String, i64, i64)> = conn
+        .query_row(
+            &format!(
+                "SELECT app_id, user_id, scope, expires_at, used FROM {table} WHERE {column} = ?1"
+            ),
+            [key],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let invalid = || GrantError::invalid_grant(format!("{label} is invalid or was already used"));
+    let Some((owner, user_id, scope, expires_at, used)) = row else {
+        return Err(invalid());
+    };
+    // A grant issued to another app is reported like an unknown one: it must not reveal
+    // that the value exists.
+    if owner != app_id || used != 0 {
+        return Err(invalid());
+    }
+    // Same comparison as the portal's access-token check: `expires <= time()` is expired.
+    if expires_at <= now {
+        return Err(GrantError::invalid_grant(format!("{label} has expired")));
+    }
+    // Strict rotation (protocol.md §11 leaves it open): the value stops working the moment it
+    // is used, so a racing second use finds `used = 1` and fails.
+    let consumed = conn.execute(
+        &format!("UPDATE {table} SET used = 1 WHERE {column} = ?1 AND used = 0"),
+        [key],
+    )?;
+    if consumed != 1 {
+        return Err(invalid());
+    }
+    let tokens = issue_tokens(conn, app_id, user_id, &scope, now)?;
+    Ok(Granted { tokens, status })
+}
+
+/// Authenticates the client: `(app id, status)`.
+fn client(conn: &Connection, req: &TokenRequest) -> Result<(i64, String), GrantError> {
+    let row: Option<(i64, String, String, i64)> = conn
+        .query_row(
+            "SELECT id, client_secret, status, installed FROM apps WHERE client_id = ?1",
+            [&req.client_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let Some((id, secret, status, installed)) = row else {
+        return Err(GrantError::invalid_client("Unknown client_id"));
+    };
+    if !same_secret(secret.as_bytes(), req.client_secret.as_bytes()) {
+        return Err(GrantError::invalid_client("Wrong client_secret"));
+    }
+    if installed == 0 {
+        return Err(GrantError::invalid_client(
+            "The application is not installed on the portal",
+        ));
+    }
+    Ok((id, status))
+}
+
+/// Compares secrets without stopping at the first difference.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

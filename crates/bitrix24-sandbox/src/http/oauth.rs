@@ -1,10 +1,255 @@
 //! The OAuth endpoints: `/oauth/authorize/` (consent page) and `/oauth/token/`.
+//!
+//! On the real cloud these live on two hosts: the portal shows the consent page and
+//! `oauth.bitrix.info` issues tokens. The sandbox is both, so `server_domain` in the redirect
+//! and `domain` in the token answer are the sandbox's own `host:port` (taken from the `Host`
+//! header the client used), and `server_endpoint` is `{sandbox}/rest/` (the real one is
+//! `https://oauth.bitrix.info/rest/`, which serves the OAuth server's own methods).
 
+#[path = "consent.rs"]
+mod consent;
+
+use super::{request, response, Https};
+use crate::auth::oauth::consent::{self as grant_page, Consent, ConsentError};
+use crate::auth::oauth::{self, GrantError, Granted, TokenRequest};
+use crate::php::value::as_string;
 use crate::state::Portal;
-use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
-/// OAuth routes.
+/// OAuth routes. Both endpoints answer with and without the trailing slash, and accept GET
+/// (the documented form) as well as POST.
 pub fn routes() -> Router<Arc<Portal>> {
     Router::new()
+        .route("/oauth/authorize/", get(authorize_page).post(authorize_answer))
+        .route("/oauth/authorize", get(authorize_page).post(authorize_answer))
+        .route("/oauth/token/", get(token).post(token))
+        .route("/oauth/token", get(token).post(token))
+}
+
+/// `GET /oauth/authorize/?client_id=…&state=…[&user_id=N]`: the consent page.
+async fn authorize_page(State(portal): State<Arc<Portal>>, uri: Uri) -> Response {
+    let params = request::params(uri.query(), None, &[]);
+    let client_id = text(&params, "client_id");
+    let state = text(&params, "state").unwrap_or_default();
+    let user_id = text(&params, "user_id");
+    let outcome = blocking(move || {
+        let db = portal.db();
+        let consent = grant_page::resolve(&db, client_id.as_deref(), user_id.as_deref())?;
+        let token = grant_page::page_token(&db, &consent, &state, portal.unix())?;
+        Ok(consent::page(&consent, &state, &token))
+    })
+    .await;
+    match outcome {
+        Ok(page) => html(page),
+        Err(err) => html(consent::error(&err.0)),
+    }
+}
+
+/// `POST /oauth/authorize/`: the answer of the consent form. Allow redirects to the app's
+/// `redirect_uri` with the code; Deny and every failure show an error page and never
+/// redirect, as the real portal does (protocol.md §1b).
+async fn authorize_answer(
+    State(portal): State<Arc<Portal>>,
+    uri: Uri,
+    headers: HeaderMap,
+    https: Option<Extension<Https>>,
+    body: Bytes,
+) -> Response {
+    let params = request::params(uri.query(), content_type(&headers).as_deref(), &body);
+    if text(&params, "decision").as_deref() != Some("allow") {
+        return html(consent::error("Access to the portal was denied."));
+    }
+    let client_id = text(&params, "client_id");
+    let state = text(&params, "state").unwrap_or_default();
+    let user_id = text(&params, "user_id");
+    let page_token = text(&params, "token").unwrap_or_default();
+    let member_id = portal.config.member_id.clone();
+    let domain = portal.config.domain.clone();
+    let host = own_host(&headers, &uri, &portal, https.is_some()).0;
+    let outcome = blocking(move || {
+        let db = portal.db();
+        let consent = grant_page::resolve(&db, client_id.as_deref(), user_id.as_deref())?;
+        let now = portal.unix();
+        grant_page::check_token(&db, &consent, &state, &page_token, now)?;
+        db.execute_batch("BEGIN IMMEDIATE")?;
+        let code = grant_page::allow(&db, &consent, now);
+        let end = if code.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        db.execute_batch(end)?;
+        Ok((consent, code?))
+    })
+    .await;
+    let (consent, code) = match outcome {
+        Ok(v) => v,
+        Err(err) => return html(consent::error(&err.0)),
+    };
+    if consent.redirect_uri.is_empty() {
+        // An app without a redirect URI gets the code shown for copying (settings/oauth).
+        return html(consent::code(&code));
+    }
+    // The keys and their order follow the docs' example redirect (protocol.md §1b); `domain`
+    // is the portal (`config.domain`, what apps see everywhere), `server_domain` the OAuth
+    // server, i.e. this sandbox.
+    let query = [
+        ("code", code.as_str()),
+        ("state", state_of(&params).as_str()),
+        ("domain", domain.as_str()),
+        ("member_id", member_id.as_str()),
+        ("scope", consent.scope.as_str()),
+        ("server_domain", host.as_str()),
+    ];
+    redirect(&consent, &query)
+}
+
+/// `/oauth/token/`: `authorization_code` and `refresh_token` grants.
+async fn token(
+    State(portal): State<Arc<Portal>>,
+    uri: Uri,
+    headers: HeaderMap,
+    https: Option<Extension<Https>>,
+    body: Bytes,
+) -> Response {
+    let params = request::params(uri.query(), content_type(&headers).as_deref(), &body);
+    let (host, base) = own_host(&headers, &uri, &portal, https.is_some());
+    let worker = portal.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let req = TokenRequest::from_params(&params)?;
+        let db = worker.db();
+        // One write transaction per grant: the portal lock and BEGIN IMMEDIATE serialise
+        // concurrent refreshes of one token, so only the first can consume it.
+        db.execute_batch("BEGIN IMMEDIATE")?;
+        let result = oauth::exchange(&db, &req, worker.unix());
+        db.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
+        result
+    })
+    .await
+    .unwrap_or_else(|join| {
+        tracing::error!(error = %join, "token task failed");
+        Err(GrantError::server_error())
+    });
+    let (status, body) = match outcome {
+        Ok(granted) => (200, token_body(&granted, &portal, &host, &base)),
+        Err(err) => (
+            err.status,
+            json!({"error": err.error, "error_description": err.description}),
+        ),
+    };
+    let mut resp = response::body(status, &body, false);
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// The token answer, fields in the order of the docs' example (protocol.md §1b).
+fn token_body(granted: &Granted, portal: &Portal, host: &str, base: &str) -> Value {
+    let t = &granted.tokens;
+    json!({
+        "access_token": t.access_token,
+        "expires": t.expires,
+        "expires_in": oauth::ACCESS_TTL,
+        "scope": t.scope,
+        "domain": host,
+        "server_endpoint": format!("{base}/rest/"),
+        "status": granted.status,
+        "client_endpoint": format!("{base}/rest/"),
+        "member_id": portal.config.member_id,
+        "user_id": t.user_id,
+        "refresh_token": t.refresh_token,
+    })
+}
+
+/// 302 to the app's redirect URI (from the app row, never from the request) plus `query`.
+fn redirect(consent: &Consent, query: &[(&str, &str)]) -> Response {
+    let (target, fragment) = match consent.redirect_uri.split_once('#') {
+        Some((t, f)) => (t, Some(f)),
+        None => (consent.redirect_uri.as_str(), None),
+    };
+    let pairs: Vec<String> = query
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect();
+    let sep = if target.contains('?') { '&' } else { '?' };
+    let mut location = format!("{target}{sep}{}", pairs.join("&"));
+    if let Some(f) = fragment {
+        location.push('#');
+        location.push_str(f);
+    }
+    match HeaderValue::from_str(&location) {
+        Ok(value) => {
+            let mut resp = StatusCode::FOUND.into_response();
+            resp.headers_mut().insert(header::LOCATION, value);
+            resp
+        }
+        Err(_) => html(consent::error(
+            "The application's redirect_uri is not a valid URL.",
+        )),
+    }
+}
+
+/// PHP `urlencode`: everything but letters, digits and `-_.` is escaped (space as `%20` is
+/// equivalent for every query parser and avoids the `+` ambiguity).
+fn urlencode(value: &str) -> String {
+    const SET: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+    utf8_percent_encode(value, SET).to_string()
+}
+
+/// `(host:port, scheme://host:port)` of the sandbox as the client addressed it.
+fn own_host(headers: &HeaderMap, uri: &Uri, portal: &Portal, https: bool) -> (String, String) {
+    let valid = |h: &str| {
+        !h.is_empty()
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| valid(h))
+        .map(str::to_string)
+        .or_else(|| uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| portal.config.domain.clone());
+    let scheme = if https { "https" } else { "http" };
+    let base = format!("{scheme}://{host}");
+    (host, base)
+}
+
+fn state_of(params: &Map<String, Value>) -> String {
+    text(params, "state").unwrap_or_default()
+}
+
+fn text(params: &Map<String, Value>, key: &str) -> Option<String> {
+    params.get(key).and_then(as_string)
+}
+
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Runs database work off the async threads; a failed task becomes an error page.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ConsentError> + Send + 'static,
+) -> Result<T, ConsentError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|join| {
+        tracing::error!(error = %join, "consent task failed");
+        Err(ConsentError("Internal error of the sandbox.".into()))
+    })
+}
+
+fn html(page: String) -> Response {
+    let mut resp = (StatusCode::OK, page).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    resp
 }

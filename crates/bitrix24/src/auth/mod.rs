@@ -1,0 +1,70 @@
+//! How a request is authenticated: an incoming-webhook URL, or an OAuth application whose
+//! tokens live in a token store.
+//!
+//! The transport asks [`Auth::prepare`] for the endpoint and token of each request and calls
+//! [`Auth::on_expired`] when the portal answered `expired_token`; everything about token
+//! lifetimes, refresh and persistence stays behind these two calls.
+
+pub mod webhook;
+
+pub use webhook::WebhookUrl;
+
+use crate::error::Result;
+use secrecy::SecretString;
+use url::Url;
+
+/// The credentials of a client.
+#[derive(Clone, Debug)]
+pub(crate) enum Auth {
+    /// An incoming webhook: the secret is part of the endpoint.
+    Webhook(WebhookUrl),
+}
+
+/// What one request needs to be sent.
+#[derive(Clone)]
+pub(crate) struct Prepared {
+    /// Base REST endpoint ending with `/`; the method name is appended to it. For webhooks it
+    /// holds the secret, so it must never be logged or put into an error.
+    pub endpoint: Url,
+    /// The access token to send as `Authorization: Bearer`, for OAuth.
+    pub token: Option<SecretString>,
+    /// Which token generation was used, so a concurrent refresh is not repeated.
+    pub generation: u64,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Auth {
+    /// The endpoint and token for the next request.
+    pub(crate) async fn prepare(&self) -> Result<Prepared> {
+        match self {
+            Auth::Webhook(w) => Ok(Prepared {
+                endpoint: w.endpoint().clone(),
+                token: None,
+                generation: 0,
+            }),
+        }
+    }
+
+    /// Called after the portal answered 401 `expired_token` to a request sent with `used`.
+    /// Returns true when the request should be sent once more (the token was refreshed, here
+    /// or concurrently elsewhere).
+    pub(crate) async fn on_expired(&self, _used: &Prepared) -> Result<bool> {
+        match self {
+            Auth::Webhook(_) => Ok(false),
+        }
+    }
+
+    /// A key that identifies the portal, for per-portal rate limiting.
+    pub(crate) fn portal_key(&self) -> String {
+        match self {
+            Auth::Webhook(w) => w.portal_host().to_string(),
+        }
+    }
+}

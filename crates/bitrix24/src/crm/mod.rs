@@ -1,0 +1,1 @@
+//! Typed CRM: entities, ids, fields, filters.

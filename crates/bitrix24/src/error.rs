@@ -1,0 +1,385 @@
+//! The one error type of the crate.
+//!
+//! `Error` is opaque: ask it for its [`ErrorKind`], and for the Bitrix24 details
+//! ([`Error::code`], [`Error::description`], [`Error::status`], [`Error::method`]) when the portal
+//! answered with an error. `Display` says what failed and what to do; `source()` keeps the full
+//! chain. Nothing secret is ever stored in an error: URLs are dropped from transport errors and
+//! bodies are excerpted only from answers, which carry no credentials.
+
+use std::fmt;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The portal answered with an error body (`error`, `error_description`); see
+    /// [`Error::code`].
+    Api,
+    /// The stored refresh token no longer works (revoked, rotated by someone else, expired or
+    /// missing): a person must authorize the app again at [`Error::authorize_url`].
+    ReauthorizationRequired,
+    /// The request did not complete: connection refused or dropped, timeout, TLS. For a write,
+    /// the portal may or may not have run it.
+    Transport,
+    /// The answer was not what the API promises (not JSON, wrong shape): see the JSON path and
+    /// body excerpt in the message.
+    Decode,
+    /// The token store failed to read, write or lock.
+    TokenStore,
+    /// The caller's input cannot be sent (unencodable parameters, a batch over 50 commands,
+    /// a bad URL).
+    InvalidInput,
+    /// A list did not advance (the same cursor came back twice).
+    Pagination,
+    /// An event body was malformed, or its `application_token` did not verify.
+    Event,
+    /// The OAuth redirect was invalid (missing `code`, mismatched `state`).
+    OAuthRedirect,
+}
+
+/// A Bitrix24 error code, as found in the `error` field. Unknown codes are kept as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiErrorCode {
+    /// `QUERY_LIMIT_EXCEEDED`: the request-rate bucket is full (503). The request did not run.
+    QueryLimitExceeded,
+    /// `OPERATION_TIME_LIMIT`: the method used too much server time (429).
+    OperationTimeLimit,
+    /// `expired_token`: the access token expired (401).
+    ExpiredToken,
+    /// `invalid_token`: the access token is unknown (401).
+    InvalidToken,
+    /// `NO_AUTH_FOUND`: no credentials were sent (401).
+    NoAuthFound,
+    /// `INVALID_CREDENTIALS`: a wrong webhook secret (401).
+    InvalidCredentials,
+    /// `INVALID_REQUEST`: e.g. a webhook over plain HTTP (401).
+    InvalidRequest,
+    /// `insufficient_scope`: the app or webhook lacks the method's scope (401).
+    InsufficientScope,
+    /// `ACCESS_DENIED` (403).
+    AccessDenied,
+    /// `WRONG_AUTH_TYPE`: the method needs application auth (403).
+    WrongAuthType,
+    /// `ERROR_METHOD_NOT_FOUND` (404).
+    MethodNotFound,
+    /// `ERROR_BATCH_LENGTH_EXCEEDED`: a batch command past the 50th.
+    BatchLengthExceeded,
+    /// `ERROR_BATCH_METHOD_NOT_ALLOWED`: a method that cannot run inside a batch.
+    BatchMethodNotAllowed,
+    /// `ERROR_CORE`.
+    Core,
+    /// `ERROR_ARGUMENT`.
+    Argument,
+    /// `NOT_FOUND` (`crm.item.*`).
+    NotFound,
+    /// `INVALID_ARG_VALUE` (`crm.item.*` filters and order).
+    InvalidArgValue,
+    /// `invalid_grant`: a bad, used or expired code or refresh token (token endpoint).
+    InvalidGrant,
+    /// `invalid_client`: wrong client id or secret (token endpoint).
+    InvalidClient,
+    /// `INTERNAL_SERVER_ERROR` or a 5xx without a body the client could read.
+    InternalServerError,
+    /// The empty code of classic CRM errors (`"error": ""`, HTTP 400): read the description.
+    Empty,
+    /// Any other code, as written.
+    Unknown(String),
+}
+
+impl ApiErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::QueryLimitExceeded => "QUERY_LIMIT_EXCEEDED",
+            Self::OperationTimeLimit => "OPERATION_TIME_LIMIT",
+            Self::ExpiredToken => "expired_token",
+            Self::InvalidToken => "invalid_token",
+            Self::NoAuthFound => "NO_AUTH_FOUND",
+            Self::InvalidCredentials => "INVALID_CREDENTIALS",
+            Self::InvalidRequest => "INVALID_REQUEST",
+            Self::InsufficientScope => "insufficient_scope",
+            Self::AccessDenied => "ACCESS_DENIED",
+            Self::WrongAuthType => "WRONG_AUTH_TYPE",
+            Self::MethodNotFound => "ERROR_METHOD_NOT_FOUND",
+            Self::BatchLengthExceeded => "ERROR_BATCH_LENGTH_EXCEEDED",
+            Self::BatchMethodNotAllowed => "ERROR_BATCH_METHOD_NOT_ALLOWED",
+            Self::Core => "ERROR_CORE",
+            Self::Argument => "ERROR_ARGUMENT",
+            Self::NotFound => "NOT_FOUND",
+            Self::InvalidArgValue => "INVALID_ARG_VALUE",
+            Self::InvalidGrant => "invalid_grant",
+            Self::InvalidClient => "invalid_client",
+            Self::InternalServerError => "INTERNAL_SERVER_ERROR",
+            Self::Empty => "",
+            Self::Unknown(s) => s,
+        }
+    }
+}
+
+impl From<&str> for ApiErrorCode {
+    fn from(s: &str) -> Self {
+        match s {
+            "QUERY_LIMIT_EXCEEDED" => Self::QueryLimitExceeded,
+            "OPERATION_TIME_LIMIT" => Self::OperationTimeLimit,
+            "expired_token" => Self::ExpiredToken,
+            "invalid_token" => Self::InvalidToken,
+            "NO_AUTH_FOUND" => Self::NoAuthFound,
+            "INVALID_CREDENTIALS" => Self::InvalidCredentials,
+            "INVALID_REQUEST" => Self::InvalidRequest,
+            "insufficient_scope" => Self::InsufficientScope,
+            "ACCESS_DENIED" => Self::AccessDenied,
+            "WRONG_AUTH_TYPE" => Self::WrongAuthType,
+            "ERROR_METHOD_NOT_FOUND" => Self::MethodNotFound,
+            "ERROR_BATCH_LENGTH_EXCEEDED" => Self::BatchLengthExceeded,
+            "ERROR_BATCH_METHOD_NOT_ALLOWED" => Self::BatchMethodNotAllowed,
+            "ERROR_CORE" => Self::Core,
+            "ERROR_ARGUMENT" => Self::Argument,
+            "NOT_FOUND" => Self::NotFound,
+            "INVALID_ARG_VALUE" => Self::InvalidArgValue,
+            "invalid_grant" => Self::InvalidGrant,
+            "invalid_client" => Self::InvalidClient,
+            "INTERNAL_SERVER_ERROR" => Self::InternalServerError,
+            "" => Self::Empty,
+            other => {
+                tracing::debug!(code = other, "unknown Bitrix24 error code");
+                Self::Unknown(other.to_string())
+            }
+        }
+    }
+}
+
+impl fmt::Display for ApiErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("(empty code)"),
+            other => f.write_str(other.as_str()),
+        }
+    }
+}
+
+/// The error of every fallible operation in this crate.
+pub struct Error {
+    inner: Box<Inner>,
+}
+
+struct Inner {
+    kind: ErrorKind,
+    message: String,
+    method: Option<String>,
+    code: Option<ApiErrorCode>,
+    description: Option<String>,
+    status: Option<u16>,
+    authorize_url: Option<String>,
+    source: Option<BoxError>,
+}
+
+impl Error {
+    /// A new error of `kind` with a message that says what went wrong and what to do.
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            inner: Box::new(Inner {
+                kind,
+                message: message.into(),
+                method: None,
+                code: None,
+                description: None,
+                status: None,
+                authorize_url: None,
+                source: None,
+            }),
+        }
+    }
+
+    /// An error answer of the portal.
+    pub(crate) fn api(
+        code: ApiErrorCode,
+        description: impl Into<String>,
+        status: Option<u16>,
+    ) -> Self {
+        let mut e = Self::new(ErrorKind::Api, String::new());
+        e.inner.code = Some(code);
+        e.inner.description = Some(description.into());
+        e.inner.status = status;
+        e
+    }
+
+    /// Attaches the underlying cause.
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.inner.source = Some(Box::new(source));
+        self
+    }
+
+    /// Attaches the REST method the error happened in.
+    pub(crate) fn with_method(mut self, method: impl Into<String>) -> Self {
+        self.inner.method = Some(method.into());
+        self
+    }
+
+    /// Attaches the HTTP status of the answer.
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
+        self.inner.status = Some(status);
+        self
+    }
+
+    /// Attaches the URL where a person re-authorizes the app.
+    pub(crate) fn with_authorize_url(mut self, url: impl Into<String>) -> Self {
+        self.inner.authorize_url = Some(url.into());
+        self
+    }
+
+    /// A transport failure; the URL (which may hold a token or webhook secret) is dropped.
+    pub(crate) fn transport(err: reqwest::Error) -> Self {
+        let what = if err.is_timeout() {
+            "the request timed out"
+        } else if err.is_connect() {
+            "could not connect to the portal (check the portal URL and the network)"
+        } else if err.is_body() || err.is_decode() {
+            "the connection failed while reading the answer"
+        } else {
+            "the request failed"
+        };
+        Self::new(ErrorKind::Transport, what).with_source(err.without_url())
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.inner.kind
+    }
+
+    /// The Bitrix24 error code, for [`ErrorKind::Api`] errors.
+    pub fn code(&self) -> Option<&ApiErrorCode> {
+        self.inner.code.as_ref()
+    }
+
+    /// The portal's `error_description`, for [`ErrorKind::Api`] errors.
+    pub fn description(&self) -> Option<&str> {
+        self.inner.description.as_deref()
+    }
+
+    /// The HTTP status of the answer, when there was one.
+    pub fn status(&self) -> Option<u16> {
+        self.inner.status
+    }
+
+    /// The REST method that failed, when known.
+    pub fn method(&self) -> Option<&str> {
+        self.inner.method.as_deref()
+    }
+
+    /// Where a person authorizes the app again, for
+    /// [`ErrorKind::ReauthorizationRequired`].
+    pub fn authorize_url(&self) -> Option<&str> {
+        self.inner.authorize_url.as_deref()
+    }
+
+    /// True when the error is the portal's answer with this code.
+    pub fn is_code(&self, code: &ApiErrorCode) -> bool {
+        self.inner.code.as_ref() == Some(code)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        match (&i.code, i.kind) {
+            (Some(code), ErrorKind::Api) => {
+                write!(f, "Bitrix24 error {code}")?;
+                if let Some(status) = i.status {
+                    write!(f, " (HTTP {status})")?;
+                }
+                if let Some(m) = &i.method {
+                    write!(f, " in {m}")?;
+                }
+                if let Some(d) = i.description.as_deref().filter(|d| !d.is_empty()) {
+                    write!(f, ": {d}")?;
+                }
+                if !i.message.is_empty() {
+                    write!(f, " ({})", i.message)?;
+                }
+                Ok(())
+            }
+            _ => {
+                f.write_str(&i.message)?;
+                if let Some(m) = &i.method {
+                    write!(f, " (method {m})")?;
+                }
+                if let Some(status) = i.status {
+                    write!(f, " (HTTP {status})")?;
+                }
+                if let Some(url) = &i.authorize_url {
+                    write!(f, "; authorize the app again at {url}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = &self.inner;
+        let mut d = f.debug_struct("Error");
+        d.field("kind", &i.kind).field("message", &i.message);
+        if let Some(c) = &i.code {
+            d.field("code", c);
+        }
+        if let Some(x) = &i.description {
+            d.field("description", x);
+        }
+        if let Some(x) = &i.status {
+            d.field("status", x);
+        }
+        if let Some(x) = &i.method {
+            d.field("method", x);
+        }
+        if let Some(x) = &i.authorize_url {
+            d.field("authorize_url", x);
+        }
+        if let Some(x) = &i.source {
+            d.field("source", x);
+        }
+        d.finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.inner
+            .source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_error_display_names_code_status_method_description() {
+        let e = Error::api(ApiErrorCode::from("QUERY_LIMIT_EXCEEDED"), "Too many requests", Some(503))
+            .with_method("crm.lead.add");
+        assert_eq!(e.kind(), ErrorKind::Api);
+        assert_eq!(
+            e.to_string(),
+            "Bitrix24 error QUERY_LIMIT_EXCEEDED (HTTP 503) in crm.lead.add: Too many requests"
+        );
+    }
+
+    #[test]
+    fn unknown_codes_round_trip() {
+        let c = ApiErrorCode::from("SOMETHING_NEW");
+        assert_eq!(c, ApiErrorCode::Unknown("SOMETHING_NEW".into()));
+        assert_eq!(c.as_str(), "SOMETHING_NEW");
+        assert_eq!(ApiErrorCode::from("").to_string(), "(empty code)");
+    }
+}

@@ -1,0 +1,1 @@
+//! Durable token stores, keyed by portal (`member_id`).
