@@ -97,9 +97,10 @@ async fn authorize_answer(
     // The keys and their order follow the docs' example redirect (protocol.md §1b); `domain`
     // is the portal (`config.domain`, what apps see everywhere), `server_domain` the OAuth
     // server, i.e. this sandbox.
+    let state = text(&params, "state").unwrap_or_default();
     let query = [
         ("code", code.as_str()),
-        ("state", state_of(&params).as_str()),
+        ("state", state.as_str()),
         ("domain", domain.as_str()),
         ("member_id", member_id.as_str()),
         ("scope", consent.scope.as_str()),
@@ -218,10 +219,6 @@ fn own_host(headers: &HeaderMap, uri: &Uri, portal: &Portal, https: bool) -> (St
     let scheme = if https { "https" } else { "http" };
     let base = format!("{scheme}://{host}");
     (host, base)
-}
-
-fn state_of(params: &Map<String, Value>) -> String {
-    text(params, "state").unwrap_or_default()
 }
 
 fn text(params: &Map<String, Value>, key: &str) -> Option<String> {
