@@ -153,7 +153,7 @@ mod tests {
     fn plus_eight_becomes_an_international_prefix() {
         // `+8…` → `008…` → the `00` is dropped, and the trunk-8 rule no longer applies.
         assert_eq!(phone("+8 800 555 35 35"), "88005553535");
-        assert_eq!(phone("8 800 555 35 35"), "88005553535");
+        assert_eq!(phone("8 800 555 35 35"), "78005553535");
         assert_eq!(phone("8 (916) 555-35-35"), "79165553535");
         // Japan: +81 keeps its country code.
         assert_eq!(phone("+81 3 1234 5678"), "81312345678");
