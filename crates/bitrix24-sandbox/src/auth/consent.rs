@@ -101,7 +101,11 @@ pub fn resolve(
         .optional()?;
     let user_name = match user {
         Some((name, last, active)) if active != 0 => format!("{name} {last}"),
-        _ => return Err(ConsentError(format!("User {user_id} not found or inactive."))),
+        _ => {
+            return Err(ConsentError(format!(
+                "User {user_id} not found or inactive."
+            )))
+        }
     };
     Ok(Consent {
         app_id,
@@ -134,7 +138,8 @@ pub fn check_token(
     token: &str,
     now: i64,
 ) -> Result<(), ConsentError> {
-    let stale = || ConsentError("The authorization page is invalid or expired; open it again.".into());
+    let stale =
+        || ConsentError("The authorization page is invalid or expired; open it again.".into());
     let (issued, mac) = token.split_once('.').ok_or_else(stale)?;
     let issued: i64 = issued.parse().map_err(|_| stale())?;
     if issued > now || now - issued > PAGE_TTL {

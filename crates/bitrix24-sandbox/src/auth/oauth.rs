@@ -233,11 +233,10 @@ pub struct Granted {
 /// conditional `UPDATE … AND used = 0` below makes a grant single-use even without it.
 pub fn exchange(conn: &Connection, req: &TokenRequest, now: i64) -> Result<Granted, GrantError> {
     let (app_id, status) = client(conn, req)?;
-    let (table, key, label) = match &req.grant {
-        Grant::AuthorizationCode(code) => ("oauth_codes", code, "Authorization code"),
-        Grant::RefreshToken(token) => ("refresh_tokens", token, "Refresh token"),
+    let (table, column, key, label) = match &req.grant {
+        Grant::AuthorizationCode(c) => ("oauth_codes", "code", c, "Authorization code"),
+        Grant::RefreshToken(t) => ("refresh_tokens", "token", t, "Refresh token"),
     };
-    let column = if table == "oauth_codes" { "code" } else { "token" };
     let row: Option<(i64, i64, String, i64, i64)> = conn
         .query_row(
             &format!(

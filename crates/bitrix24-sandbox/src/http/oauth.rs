@@ -28,8 +28,14 @@ use std::sync::Arc;
 /// (the documented form) as well as POST.
 pub fn routes() -> Router<Arc<Portal>> {
     Router::new()
-        .route("/oauth/authorize/", get(authorize_page).post(authorize_answer))
-        .route("/oauth/authorize", get(authorize_page).post(authorize_answer))
+        .route(
+            "/oauth/authorize/",
+            get(authorize_page).post(authorize_answer),
+        )
+        .route(
+            "/oauth/authorize",
+            get(authorize_page).post(authorize_answer),
+        )
         .route("/oauth/token/", get(token).post(token))
         .route("/oauth/token", get(token).post(token))
 }
