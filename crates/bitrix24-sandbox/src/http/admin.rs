@@ -1,10 +1,233 @@
-//! The admin API under `/_sandbox/`.
+//! The admin API under `/_sandbox/` (a prefix no real method uses). It is off unless the
+//! sandbox was started with an admin key, and every call must carry that key in the
+//! `X-Sandbox-Key` header. It lets tests written in any language do what in-process Rust tests
+//! do through [`crate::Sandbox`]: move the clock, inject faults, change limits, register apps and
+//! webhooks, seed data and read counters.
 
+use crate::auth::{apps, oauth};
+use crate::config::Limits;
+use crate::faults::FaultConfig;
 use crate::state::Portal;
-use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
 use std::sync::Arc;
 
-/// Admin routes.
-pub fn routes() -> Router<Arc<Portal>> {
+/// Admin routes, without the guard.
+fn routes() -> Router<Arc<Portal>> {
     Router::new()
+        .route("/_sandbox/clock", get(clock))
+        .route("/_sandbox/clock/advance", post(advance))
+        .route(
+            "/_sandbox/faults",
+            get(get_faults).post(set_faults).delete(clear_faults),
+        )
+        .route("/_sandbox/limits", post(set_limits))
+        .route("/_sandbox/apps", post(register_app))
+        .route("/_sandbox/apps/{client_id}/tokens", post(issue_tokens))
+        .route("/_sandbox/webhooks", post(create_webhook))
+        .route("/_sandbox/stats", get(stats).delete(reset_stats))
+}
+
+/// The admin routes with the key guard applied.
+pub fn guarded(portal: Arc<Portal>) -> Router<Arc<Portal>> {
+    routes().route_layer(middleware::from_fn_with_state(portal, guard))
+}
+
+/// Rejects admin calls when the admin API is off (404, as for any unknown path) or the key is
+/// wrong (401).
+pub async fn guard(State(portal): State<Arc<Portal>>, req: Request, next: Next) -> Response {
+    let Some(expected) = portal.config.admin_key.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = req
+        .headers()
+        .get("x-sandbox-key")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "SANDBOX_ADMIN_KEY", "error_description":
+                "Send the admin key given to --admin-key in the X-Sandbox-Key header"})),
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn bad(msg: impl Into<String>) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({"error": "SANDBOX_BAD_REQUEST", "error_description": msg.into()})),
+    )
+        .into_response()
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "admin call failed");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(json!({"error": "SANDBOX_INTERNAL", "error_description": e.to_string()})),
+    )
+        .into_response()
+}
+
+async fn clock(State(p): State<Arc<Portal>>) -> Json<Value> {
+    Json(json!({"now": p.clock.now(), "offset_seconds": p.clock.offset()}))
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    seconds: f64,
+}
+
+async fn advance(State(p): State<Arc<Portal>>, body: Json<Advance>) -> Json<Value> {
+    p.clock.advance(body.seconds);
+    Json(json!({"now": p.clock.now(), "offset_seconds": p.clock.offset()}))
+}
+
+async fn get_faults(State(p): State<Arc<Portal>>) -> Json<FaultConfig> {
+    Json(p.faults.get())
+}
+
+async fn set_faults(State(p): State<Arc<Portal>>, body: Json<FaultConfig>) -> Json<FaultConfig> {
+    p.faults.set(body.0);
+    Json(p.faults.get())
+}
+
+async fn clear_faults(State(p): State<Arc<Portal>>) -> Json<FaultConfig> {
+    p.faults.clear();
+    Json(p.faults.get())
+}
+
+#[derive(Deserialize)]
+struct SetLimits {
+    limits: Option<String>,
+    operating_limit: Option<f64>,
+}
+
+async fn set_limits(State(p): State<Arc<Portal>>, body: Json<SetLimits>) -> Response {
+    if let Some(l) = &body.limits {
+        match l.parse::<Limits>() {
+            Ok(limits) => p.rate.set_limits(limits),
+            Err(e) => return bad(e),
+        }
+    }
+    if let Some(s) = body.operating_limit {
+        p.operating.set_limit(s);
+    }
+    Json(
+        json!({"limits": format!("{:?}", p.rate.limits()), "operating_limit": p.operating.limit()}),
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+struct NewApp {
+    name: Option<String>,
+    redirect_uri: String,
+    scope: Option<String>,
+    install_url: Option<String>,
+}
+
+async fn register_app(State(p): State<Arc<Portal>>, body: Json<NewApp>) -> Response {
+    let defaults = apps::AppRegistration::default();
+    let reg = apps::AppRegistration {
+        name: body.name.clone().unwrap_or(defaults.name),
+        redirect_uri: body.redirect_uri.clone(),
+        scope: body.scope.clone().unwrap_or(defaults.scope),
+        install_url: body.install_url.clone().unwrap_or_default(),
+    };
+    let result = apps::register_app(&p.db(), &reg);
+    match result {
+        Ok(app) => Json(json!({
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "application_token": app.application_token,
+            "redirect_uri": app.redirect_uri,
+            "scope": app.scope,
+        }))
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct IssueTokens {
+    user_id: Option<i64>,
+}
+
+async fn issue_tokens(
+    State(p): State<Arc<Portal>>,
+    axum::extract::Path(client_id): axum::extract::Path<String>,
+    body: Json<IssueTokens>,
+) -> Response {
+    let db = p.db();
+    let app = match apps::app_by_client_id(&db, &client_id) {
+        Ok(Some(app)) => app,
+        Ok(None) => return bad(format!("no app with client_id {client_id}")),
+        Err(e) => return internal(e),
+    };
+    match oauth::issue_tokens(&db, app.id, body.user_id.unwrap_or(1), &app.scope, p.unix()) {
+        Ok(t) => Json(json!({
+            "access_token": t.access_token,
+            "refresh_token": t.refresh_token,
+            "expires": t.expires,
+            "scope": t.scope,
+            "user_id": t.user_id,
+            "member_id": p.config.member_id,
+        }))
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct NewWebhook {
+    user_id: Option<i64>,
+    scope: Option<String>,
+}
+
+async fn create_webhook(State(p): State<Arc<Portal>>, body: Json<NewWebhook>) -> Response {
+    let scope = body
+        .scope
+        .clone()
+        .unwrap_or_else(|| crate::builder::DEFAULT_WEBHOOK_SCOPE.to_string());
+    let result = apps::create_webhook(&p.db(), body.user_id.unwrap_or(1), &scope);
+    match result {
+        Ok(w) => Json(json!({
+            "id": w.id,
+            "user_id": w.user_id,
+            "path": format!("/rest/{}/{}/", w.user_id, w.secret),
+            "scope": w.scope,
+        }))
+        .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+async fn stats(State(p): State<Arc<Portal>>) -> Json<Value> {
+    Json(json!({
+        "http_requests": p.stats.http_requests(),
+        "by_method": p.stats.by_method(),
+        "refused_by_rate_limit": p.rate.refused(),
+    }))
+}
+
+async fn reset_stats(State(p): State<Arc<Portal>>) -> Json<Value> {
+    p.stats.reset();
+    Json(json!({"http_requests": 0}))
 }

@@ -21,6 +21,6 @@ pub fn router(portal: Arc<Portal>) -> Router {
     Router::new()
         .route("/rest/{*path}", any(rest::handle))
         .merge(oauth::routes())
-        .merge(admin::routes())
+        .merge(admin::guarded(portal.clone()))
         .with_state(portal)
 }

@@ -1,6 +1,139 @@
-//! `batch`.
+//! `batch`: up to 50 commands in one request (`CRestProvider::methodsBatch`,
+//! `CRestUtil::processBatchElement`; protocol.md §6, server-behavior.md §3).
+//!
+//! - `cmd` and `halt` are found case-insensitively; `cmd` maps keys to `method?query` strings
+//!   (a JSON list gives keys 0..n-1); non-string commands are skipped silently.
+//! - `halt` is PHP truthiness, so the form value `"false"` halts.
+//! - Commands from the 51st on are not run and get `ERROR_BATCH_LENGTH_EXCEEDED`.
+//! - `batch`, `download`, `upload` inside a batch get `ERROR_BATCH_METHOD_NOT_ALLOWED`.
+//! - The caller's credentials apply to every command; only the scope is checked again, and a
+//!   missing scope gives `insufficient_scope` with an empty description.
+//! - The answer is always HTTP 200; empty parts print as `[]`.
 
-use super::Registry;
+use super::dispatch::{self, Mode};
+use super::{Call, Output, Registry};
+use crate::error::ApiError;
+use crate::php::{form, value};
+use serde_json::{json, Map, Value};
+
+mod references;
+
+/// The most commands one batch runs (`CRestUtil::BATCH_MAX_LENGTH`).
+pub const MAX_COMMANDS: usize = 50;
 
 /// Registers `batch`.
-pub fn register(_r: &mut Registry) {}
+pub fn register(r: &mut Registry) {
+    r.add("batch", "basic", batch);
+}
+
+/// The accumulated answers of the commands run so far, by command key.
+#[derive(Debug, Default)]
+struct Collected {
+    result: Map<String, Value>,
+    error: Map<String, Value>,
+    total: Map<String, Value>,
+    next: Map<String, Value>,
+    time: Map<String, Value>,
+}
+
+fn batch(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let cmd = find_ci(&call.params, "cmd").cloned().unwrap_or(Value::Null);
+    let halt = find_ci(&call.params, "halt").is_some_and(value::truthy);
+    let mut out = Collected::default();
+    for (index, (key, command)) in value::entries(&cmd).into_iter().enumerate() {
+        let Value::String(command) = command else {
+            continue;
+        };
+        let failed = if index >= MAX_COMMANDS {
+            let err = ApiError::new(
+                400,
+                "ERROR_BATCH_LENGTH_EXCEEDED",
+                "Max batch length exceeded",
+            );
+            out.error.insert(key, err.body());
+            true
+        } else {
+            run_command(call, &key, command, &mut out)
+        };
+        if failed && halt {
+            break;
+        }
+    }
+    Ok(Output::new(json!({
+        "result": Value::Object(out.result),
+        "result_error": Value::Object(out.error),
+        "result_total": Value::Object(out.total),
+        "result_next": Value::Object(out.next),
+        "result_time": Value::Object(out.time),
+    })))
+}
+
+/// Runs one command; returns true when it failed.
+fn run_command(call: &mut Call<'_>, key: &str, command: &str, out: &mut Collected) -> bool {
+    let (path, query) = command.split_once('?').unwrap_or((command, ""));
+    let method = path.trim().to_lowercase();
+    let spec = match call.portal.registry.get(&method) {
+        Some(spec) if matches!(spec.name, "batch") => None,
+        Some(spec) => Some(*spec),
+        None => None,
+    };
+    let spec = match (spec, method.as_str()) {
+        (Some(spec), _) => spec,
+        (None, "batch" | "download" | "upload") => {
+            let err = ApiError::new(
+                405,
+                "ERROR_BATCH_METHOD_NOT_ALLOWED",
+                "Method is not allowed for batch usage",
+            );
+            out.error.insert(key.to_string(), err.body());
+            return true;
+        }
+        (None, _) => {
+            out.error
+                .insert(key.to_string(), ApiError::method_not_found().body());
+            return true;
+        }
+    };
+    let mut params = form::parse_str(query);
+    // The caller's credentials were already checked; auth keys inside a command are dropped.
+    for k in ["auth", "access_token", "auth_connector"] {
+        params.remove(k);
+    }
+    let params = references::substitute(params, out);
+    match dispatch::run(
+        call.portal,
+        call.db,
+        call.caller,
+        &spec,
+        params,
+        call.effects,
+        Mode {
+            in_batch: true,
+            extra_seconds: 0.0,
+        },
+    ) {
+        Ok(answer) => {
+            out.result.insert(key.to_string(), answer.output.result);
+            if let Some(next) = answer.output.next {
+                out.next.insert(key.to_string(), json!(next));
+            }
+            if let Some(total) = answer.output.total {
+                out.total.insert(key.to_string(), json!(total));
+            }
+            out.time.insert(key.to_string(), answer.time);
+            false
+        }
+        Err(err) => {
+            out.error.insert(key.to_string(), err.body());
+            true
+        }
+    }
+}
+
+/// A top-level parameter by case-insensitive name (`cmd`/`CMD`, `halt`/`HALT`).
+fn find_ci<'a>(params: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    params
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}

@@ -1,6 +1,210 @@
-//! `profile`, `user.current`, `app.info`, `scope`, `methods`, `method.get`, `server.time`.
+//! `profile`, `user.current`, `app.info`, `scope`, `methods`, `method.get`, `server.time`,
+//! `feature.get` (protocol.md §8).
 
-use super::Registry;
+use super::{Call, Output, Registry};
+use crate::auth::{apps, CallerKind};
+use crate::error::ApiError;
+use crate::php::value::{as_string, truthy};
+use rusqlite::OptionalExtension;
+use serde_json::{json, Value};
+
+/// Every scope the sandbox portal knows, for `scope?full=true`.
+pub const ALL_SCOPES: [&str; 12] = [
+    "crm",
+    "user",
+    "user_brief",
+    "user_basic",
+    "department",
+    "event",
+    "placement",
+    "task",
+    "im",
+    "imbot",
+    "entity",
+    "disk",
+];
 
 /// Registers the system methods.
-pub fn register(_r: &mut Registry) {}
+pub fn register(r: &mut Registry) {
+    r.add("profile", "basic", profile);
+    r.add("user.current", "user", user_current);
+    r.add("app.info", "basic", app_info);
+    r.add("scope", "basic", scope);
+    r.add("methods", "basic", methods);
+    r.add("method.get", "basic", method_get);
+    r.add("server.time", "basic", server_time);
+    r.add("feature.get", "basic", feature_get);
+}
+
+struct User {
+    id: i64,
+    name: String,
+    last_name: String,
+    email: String,
+    admin: bool,
+    active: bool,
+    time_zone: String,
+    registered: i64,
+}
+
+fn load_user(call: &Call<'_>) -> Result<User, ApiError> {
+    call.db
+        .query_row(
+            "SELECT id, name, last_name, email, admin, active, time_zone, date_register
+             FROM users WHERE id = ?1",
+            [call.caller.user_id],
+            |r| {
+                Ok(User {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    last_name: r.get(2)?,
+                    email: r.get(3)?,
+                    admin: r.get::<_, i64>(4)? != 0,
+                    active: r.get::<_, i64>(5)? != 0,
+                    time_zone: r.get(6)?,
+                    registered: r.get(7)?,
+                })
+            },
+        )
+        .optional()?
+        .ok_or_else(|| ApiError::auth("authorization_error", "Unable to authorize user"))
+}
+
+fn profile(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let u = load_user(call)?;
+    Ok(Output::new(json!({
+        "ID": u.id.to_string(),
+        "ADMIN": u.admin,
+        "NAME": u.name,
+        "LAST_NAME": u.last_name,
+        "PERSONAL_GENDER": "",
+        "TIME_ZONE": u.time_zone,
+    })))
+}
+
+fn user_current(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let u = load_user(call)?;
+    let registered = call.iso(u.registered);
+    // LAST_ACTIVITY_DATE is not ISO on the real portal either.
+    let offset = call.portal.config.utc_offset;
+    let activity = crate::clock::iso(call.unix_now(), offset)
+        .replace('T', " ")
+        .chars()
+        .take(19)
+        .collect::<String>();
+    Ok(Output::new(json!({
+        "ID": u.id.to_string(),
+        "XML_ID": "",
+        "ACTIVE": u.active,
+        "NAME": u.name,
+        "LAST_NAME": u.last_name,
+        "SECOND_NAME": "",
+        "EMAIL": u.email,
+        "LAST_LOGIN": call.iso(call.unix_now()),
+        "DATE_REGISTER": registered,
+        "IS_ONLINE": "Y",
+        "TIME_ZONE": u.time_zone,
+        "TIME_ZONE_OFFSET": call.portal.config.utc_offset.whole_seconds().to_string(),
+        "TIMESTAMP_X": registered,
+        "LAST_ACTIVITY_DATE": activity,
+        "PERSONAL_GENDER": "",
+        "PERSONAL_BIRTHDAY": "",
+        "WORK_POSITION": if u.admin { "Administrator" } else { "Manager" },
+        "UF_EMPLOYMENT_DATE": "",
+        "UF_DEPARTMENT": [1],
+        "USER_TYPE": "employee",
+    })))
+}
+
+fn app_info(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let license = "en_project";
+    match call.caller.kind {
+        CallerKind::Webhook { .. } => Ok(Output::new(json!({
+            "SCOPE": call.caller.scopes,
+            "LICENSE": license,
+        }))),
+        CallerKind::App { app_id } => {
+            let app = apps::app_by_id(call.db, app_id)?
+                .ok_or_else(|| ApiError::access_denied("Application context required"))?;
+            let (status, installed, version): (String, i64, String) = call.db.query_row(
+                "SELECT status, installed, version FROM apps WHERE id = ?1",
+                [app_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            Ok(Output::new(json!({
+                "ID": app.id.to_string(),
+                "CODE": app.client_id,
+                "VERSION": version.parse::<i64>().map(Value::from).unwrap_or(Value::String(version)),
+                "STATUS": status,
+                "INSTALLED": installed != 0,
+                "PAYMENT_EXPIRED": "N",
+                "DAYS": null,
+                "LANGUAGE_ID": "en",
+                "LICENSE": license,
+                "LICENSE_TYPE": "project",
+                "LICENSE_FAMILY": "project",
+            })))
+        }
+    }
+}
+
+fn scope(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    if call.param("full").is_some_and(truthy) {
+        return Ok(Output::new(json!(ALL_SCOPES)));
+    }
+    Ok(Output::new(json!(call.caller.scopes)))
+}
+
+fn methods(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let full = call.param("full").is_some_and(truthy);
+    let only_scope = call.param("scope").and_then(as_string);
+    let names: Vec<&str> = call
+        .portal
+        .registry
+        .iter()
+        .filter(|m| match &only_scope {
+            Some(s) => m.scope == s,
+            None => full || call.caller.has_scope(m.scope),
+        })
+        .map(|m| m.name)
+        .collect();
+    Ok(Output::new(json!(names)))
+}
+
+fn method_get(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let name = call
+        .param("name")
+        .and_then(as_string)
+        .unwrap_or_default()
+        .to_lowercase();
+    let spec = (!name.is_empty())
+        .then(|| call.portal.registry.get(&name))
+        .flatten();
+    let available = spec.is_some_and(|s| {
+        call.caller.has_scope(s.scope) && (s.auth == super::AuthRule::Any || call.caller.is_app())
+    });
+    Ok(Output::new(json!({
+        "isExisting": spec.is_some(),
+        "isAvailable": available,
+    })))
+}
+
+fn server_time(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    Ok(Output::new(json!(call.iso(call.unix_now()))))
+}
+
+fn feature_get(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let code = call
+        .param_any(&["CODE", "code"])
+        .and_then(as_string)
+        .unwrap_or_default();
+    if code.is_empty() {
+        return Err(ApiError::bad_request("CODE_EMPTY", "Empty feature code"));
+    }
+    // The sandbox portal has the extended offline events and auth connectors.
+    let on = matches!(
+        code.as_str(),
+        "rest_offline_extended" | "rest_auth_connector"
+    );
+    Ok(Output::new(json!({ "value": if on { "Y" } else { "N" } })))
+}
