@@ -143,8 +143,8 @@ impl SandboxBuilder {
         };
         let conn = db::open(self.data.as_deref()).map_err(|e| db_err(&self.data, e))?;
         let now = crate::clock::Clock::default().unix();
-        let (app, webhook) = init_portal(&conn, &mut self.config, now)
-            .map_err(|e| db_err(&self.data, e))?;
+        let (app, webhook) =
+            init_portal(&conn, &mut self.config, now).map_err(|e| db_err(&self.data, e))?;
         let portal = Arc::new(Portal::new(self.config.clone(), conn));
         portal.faults.set(self.faults.clone());
 
@@ -167,9 +167,7 @@ impl SandboxBuilder {
         let router = http::router(portal.clone());
         let (scheme, server) = match &self.tls_cert {
             Some(cert_path) => {
-                let rustls = tls::self_signed(cert_path)
-                    .await
-                    .map_err(StartError::Tls)?;
+                let rustls = tls::self_signed(cert_path).await.map_err(StartError::Tls)?;
                 let app = router.layer(Extension(Https));
                 let server = axum_server::from_tcp_rustls(listener, rustls)
                     .map_err(|source| StartError::Bind {

@@ -58,9 +58,9 @@ impl Caller {
         if scope == "basic" {
             return true;
         }
-        self.scopes.iter().any(|s| {
-            s == scope || (scope == "user" && (s == "user_brief" || s == "user_basic"))
-        })
+        self.scopes
+            .iter()
+            .any(|s| s == scope || (scope == "user" && (s == "user_brief" || s == "user_basic")))
     }
 
     /// The `insufficient_scope` error for this kind of credentials.
@@ -139,7 +139,12 @@ fn token_from(creds: &Credentials, params: &Map<String, Value>) -> Option<String
     None
 }
 
-fn webhook(conn: &Connection, path: &WebhookPath, https: bool, now: i64) -> Result<Caller, ApiError> {
+fn webhook(
+    conn: &Connection,
+    path: &WebhookPath,
+    https: bool,
+    now: i64,
+) -> Result<Caller, ApiError> {
     if !https {
         return Err(ApiError::auth("INVALID_REQUEST", "Https required."));
     }

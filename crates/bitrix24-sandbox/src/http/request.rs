@@ -39,7 +39,12 @@ pub fn is_json(content_type: Option<&str>) -> bool {
     let Some(ct) = content_type else {
         return false;
     };
-    let base = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let base = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     base == "application/json" || base.contains("+json")
 }
 
@@ -98,21 +103,36 @@ mod tests {
 
     #[test]
     fn malformed_json_falls_back_to_query() {
-        let p = params(Some("id=5"), Some("application/json; charset=utf-8"), b"{oops");
+        let p = params(
+            Some("id=5"),
+            Some("application/json; charset=utf-8"),
+            b"{oops",
+        );
         assert_eq!(Value::Object(p), json!({"id": "5"}));
     }
 
     #[test]
     fn json_lists_become_php_arrays() {
-        let p = params(None, Some("application/json"), br#"{"select":["ID","NAME"]}"#);
-        assert_eq!(Value::Object(p), json!({"select": {"0": "ID", "1": "NAME"}}));
+        let p = params(
+            None,
+            Some("application/json"),
+            br#"{"select":["ID","NAME"]}"#,
+        );
+        assert_eq!(
+            Value::Object(p),
+            json!({"select": {"0": "ID", "1": "NAME"}})
+        );
     }
 
     #[test]
     fn paths() {
         assert_eq!(
             rest_path("CRM.Lead.List.json"),
-            Some(RestPath { method: "crm.lead.list".into(), xml: false, webhook: None })
+            Some(RestPath {
+                method: "crm.lead.list".into(),
+                xml: false,
+                webhook: None
+            })
         );
         assert_eq!(
             rest_path("1/abc/crm.lead.get.xml/").unwrap().webhook,

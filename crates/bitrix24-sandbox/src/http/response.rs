@@ -56,10 +56,8 @@ pub fn error(err: &ApiError, xml: bool) -> Response {
 /// An HTML page as nginx sends it, e.g. for 500 or 413.
 pub fn html(status: StatusCode, page: &'static str) -> Response {
     let mut resp = (status, page).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html"),
-    );
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
     resp
 }
 
@@ -96,7 +94,13 @@ fn xml_children(out: &mut String, value: &Value) {
                     "item".to_string()
                 } else {
                     k.chars()
-                        .map(|c| if c.is_alphanumeric() || c == '_' { c } else { '_' })
+                        .map(|c| {
+                            if c.is_alphanumeric() || c == '_' {
+                                c
+                            } else {
+                                '_'
+                            }
+                        })
                         .collect()
                 };
                 out.push('<');

@@ -4,6 +4,7 @@
 
 use super::request::{self, RestPath};
 use super::response;
+use super::Https;
 use crate::auth::{self, Credentials, WebhookPath};
 use crate::error::ApiError;
 use crate::faults::{Injected, HTML_500};
@@ -12,11 +13,10 @@ use crate::methods::dispatch::{self, Answer, Mode};
 use crate::methods::Effects;
 use crate::state::Portal;
 use axum::body::Body;
-use super::Https;
 use axum::extract::{Path, State};
-use axum::Extension;
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
+use axum::Extension;
 use std::sync::Arc;
 
 /// Handles one REST request.
@@ -63,7 +63,10 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let creds = Credentials {
-        webhook: route.webhook.clone().map(|(user, secret)| WebhookPath { user, secret }),
+        webhook: route
+            .webhook
+            .clone()
+            .map(|(user, secret)| WebhookPath { user, secret }),
         bearer: bearer(&headers),
         https: https.is_some(),
     };

@@ -102,7 +102,10 @@ mod tests {
             b.admit_at(t0).unwrap();
         }
         let err = b.admit_at(t0).unwrap_err();
-        assert_eq!((err.status, err.code.as_str()), (503, "QUERY_LIMIT_EXCEEDED"));
+        assert_eq!(
+            (err.status, err.code.as_str()),
+            (503, "QUERY_LIMIT_EXCEEDED")
+        );
         // Half a second drains one request at 2/s.
         b.admit_at(t0 + Duration::from_millis(500)).unwrap();
         assert!(b.admit_at(t0 + Duration::from_millis(500)).is_err());

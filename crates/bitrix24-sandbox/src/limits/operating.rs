@@ -110,7 +110,10 @@ impl OperatingLimiter {
 }
 
 fn prune(q: &mut VecDeque<(i64, f64)>, now: i64) {
-    while q.front().is_some_and(|(start, _)| start + WINDOW_SECONDS <= now) {
+    while q
+        .front()
+        .is_some_and(|(start, _)| start + WINDOW_SECONDS <= now)
+    {
         q.pop_front();
     }
 }
@@ -127,7 +130,10 @@ mod tests {
         l.check("k", 1001).unwrap();
         l.record("k", 1001, 0.6);
         let err = l.check("k", 1002).unwrap_err();
-        assert_eq!((err.status, err.code.as_str()), (429, "OPERATION_TIME_LIMIT"));
+        assert_eq!(
+            (err.status, err.code.as_str()),
+            (429, "OPERATION_TIME_LIMIT")
+        );
         // Other keys are not affected.
         l.check("other", 1002).unwrap();
         let r = l.report("k", 1002);
