@@ -37,6 +37,8 @@ pub enum ErrorKind {
     Event,
     /// The OAuth redirect was invalid (missing `code`, mismatched `state`).
     OAuthRedirect,
+    /// A `batch` command did not run because an earlier command failed and `halt` was set.
+    Skipped,
 }
 
 /// A Bitrix24 error code, as found in the `error` field. Unknown codes are kept as written.

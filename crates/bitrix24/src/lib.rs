@@ -10,5 +10,18 @@ pub mod crm;
 pub mod error;
 pub mod store;
 
+pub mod batch;
+pub mod encode;
+
+mod client;
+mod limiter;
+mod response;
+mod retry;
+mod transport;
+
 pub use auth::WebhookUrl;
+pub use client::{Client, ClientBuilder};
 pub use error::{ApiErrorCode, Error, ErrorKind, Result};
+pub use limiter::RateLimits;
+pub use response::{Response, Time};
+pub use retry::{is_read_method, RetryPolicy};

@@ -1,0 +1,288 @@
+//! `batch`: up to 50 commands in one HTTP request (one request against the rate limit).
+//!
+//! ```no_run
+//! # async fn run(client: bitrix24::Client) -> bitrix24::Result<()> {
+//! use bitrix24::batch::Batch;
+//! use serde_json::{json, Value};
+//! let mut b = Batch::new();
+//! let lead = b.push::<Value>("lead", "crm.lead.get", &json!({"id": 42}));
+//! let user = b.push::<Value>("user", "user.get", &json!({"ID": lead.reference(&["ASSIGNED_BY_ID"])}));
+//! let results = client.batch(b).await?;
+//! let lead: Value = results.get(&lead)?;
+//! # let _ = (lead, user); Ok(()) }
+//! ```
+
+mod chunked;
+mod results;
+
+pub use chunked::BatchCommand;
+pub use results::BatchResults;
+
+use crate::client::validate_method;
+use crate::encode::to_form;
+use crate::error::{Error, ErrorKind, Result};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::marker::PhantomData;
+
+/// The most commands the portal runs in one batch.
+pub const MAX_COMMANDS: usize = 50;
+
+/// A batch being built. Mistakes (a bad key or method, unencodable parameters, more than 50
+/// commands) are kept and reported when the batch is sent, so `push` stays infallible.
+#[derive(Debug, Default)]
+pub struct Batch {
+    commands: Vec<Command>,
+    keys: HashSet<String>,
+    halt: bool,
+    error: Option<Error>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Command {
+    pub(crate) key: String,
+    pub(crate) method: String,
+    /// `method?query`, the value of `cmd[key]`.
+    pub(crate) line: String,
+}
+
+impl Batch {
+    /// An empty batch; `halt` is off.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a command under `key`, whose `result` is decoded as `T`.
+    ///
+    /// `key` may hold letters, digits, `_`, `-` and `.` (it becomes part of `cmd[key]` and of
+    /// `$result[key]` references).
+    pub fn push<T: DeserializeOwned>(
+        &mut self,
+        key: &str,
+        method: &str,
+        params: &(impl Serialize + ?Sized),
+    ) -> Handle<T> {
+        let handle = Handle {
+            key: key.to_string(),
+            _t: PhantomData,
+        };
+        match self.command(key, method, params) {
+            Ok(c) => {
+                self.keys.insert(c.key.clone());
+                self.commands.push(c);
+            }
+            Err(e) => {
+                if self.error.is_none() {
+                    self.error = Some(e);
+                }
+            }
+        }
+        handle
+    }
+
+    fn command(&self, key: &str, method: &str, params: &(impl Serialize + ?Sized)) -> Result<Command> {
+        let key_ok = !key.is_empty()
+            && key.len() <= 100
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !key_ok {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("batch key {key:?}: use letters, digits, '_', '-' or '.'"),
+            ));
+        }
+        if self.keys.contains(key) {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("batch key {key:?} is used twice"),
+            ));
+        }
+        validate_method(method)?;
+        let query = to_form(params).map_err(|e| e.with_method(method))?;
+        let line = if query.is_empty() {
+            method.to_string()
+        } else {
+            format!("{method}?{query}")
+        };
+        Ok(Command {
+            key: key.to_string(),
+            method: method.to_string(),
+            line,
+        })
+    }
+
+    /// Stops at the first failing command (`halt=1`); later commands do not run and are
+    /// reported as [`ErrorKind::Skipped`].
+    pub fn halt(&mut self, yes: bool) -> &mut Self {
+        self.halt = yes;
+        self
+    }
+
+    /// Number of commands.
+    pub fn len(&self) -> usize {
+        self.commands.len()
+    }
+
+    /// True when there is no command.
+    pub fn is_empty(&self) -> bool {
+        self.commands.is_empty()
+    }
+
+    /// The form body and whether every command only reads.
+    pub(crate) fn encode(self) -> Result<(String, bool, bool)> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        if self.commands.len() > MAX_COMMANDS {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "a batch holds at most {MAX_COMMANDS} commands, this one has {}; split it or \
+                     use Client::batch_chunked",
+                    self.commands.len()
+                ),
+            )
+            .with_method("batch"));
+        }
+        let read_only = self
+            .commands
+            .iter()
+            .all(|c| crate::retry::is_read_method(&c.method));
+        let cmd: serde_json::Map<String, serde_json::Value> = self
+            .commands
+            .into_iter()
+            .map(|c| (c.key, serde_json::Value::String(c.line)))
+            .collect();
+        let body = to_form(&serde_json::json!({"halt": self.halt, "cmd": cmd}))?;
+        Ok((body, read_only, self.halt))
+    }
+}
+
+/// A typed handle to one command of a [`Batch`].
+pub struct Handle<T> {
+    key: String,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> Handle<T> {
+    /// The command's key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// A reference to a value of this command's result for a later command of the same batch,
+    /// e.g. `h.reference(&["ID"])` is `$result[key][ID]`; for lists include the row index,
+    /// `h.reference(&["0", "ID"])`.
+    pub fn reference(&self, path: &[&str]) -> Ref {
+        path.iter().fold(Ref::result(&self.key), |r, p| r.at(p))
+    }
+}
+
+impl<T> Clone for Handle<T> {
+    fn clone(&self) -> Self {
+        Self {
+            key: self.key.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Handle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Handle").field(&self.key).finish()
+    }
+}
+
+/// A `$result[key][...]` reference, replaced by the portal with a value of an earlier
+/// command. Used as a parameter value it serializes to its text.
+///
+/// When the path runs past the existing keys the portal substitutes the deepest value it
+/// found (even the whole result), so point references at values that exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ref(String);
+
+impl Ref {
+    /// `$result[key]`.
+    pub fn result(key: &str) -> Self {
+        Ref(format!("$result[{key}]"))
+    }
+
+    /// `$next[key]`: the `next` of an earlier list command.
+    pub fn next(key: &str) -> Self {
+        Ref(format!("$next[{key}]"))
+    }
+
+    /// Appends `[part]`.
+    pub fn at(mut self, part: impl fmt::Display) -> Self {
+        self.0.push_str(&format!("[{part}]"));
+        self
+    }
+}
+
+impl fmt::Display for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for Ref {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn body_is_double_encoded_with_references() {
+        let mut b = Batch::new();
+        let h = b.push::<Value>("lead", "crm.lead.get", &json!({"id": 5}));
+        b.push::<Value>("u", "user.get", &json!({"ID": h.reference(&["ASSIGNED_BY_ID"]), "N": "a&b=c%"}));
+        b.halt(true);
+        let (body, read_only, halt) = b.encode().unwrap();
+        assert!(read_only && halt);
+        assert_eq!(
+            body,
+            "halt=1&cmd[lead]=crm.lead.get?id%3D5\
+             &cmd[u]=user.get?ID%3D$result%255Blead%255D%255BASSIGNED_BY_ID%255D%26N%3Da%2526b%253Dc%2525"
+        );
+        let outer = bitrix24_sandbox_free_parse(&body);
+        assert_eq!(outer, "user.get?ID=$result%5Blead%5D%5BASSIGNED_BY_ID%5D&N=a%26b%3Dc%25");
+    }
+
+    /// Decodes `cmd[u]` the way PHP would (one level), without the sandbox crate.
+    fn bitrix24_sandbox_free_parse(body: &str) -> String {
+        let raw = body.split("cmd[u]=").nth(1).unwrap();
+        percent_encoding::percent_decode_str(raw).decode_utf8().unwrap().into_owned()
+    }
+
+    #[test]
+    fn mistakes_are_reported_at_send_time() {
+        let mut b = Batch::new();
+        b.push::<Value>("a b", "x.get", &());
+        assert_eq!(b.encode().unwrap_err().kind(), ErrorKind::InvalidInput);
+        let mut b = Batch::new();
+        b.push::<Value>("a", "x.get", &());
+        b.push::<Value>("a", "y.get", &());
+        assert!(b.encode().unwrap_err().to_string().contains("twice"));
+        let mut b = Batch::new();
+        for i in 0..51 {
+            b.push::<Value>(&format!("k{i}"), "x.add", &());
+        }
+        let e = b.encode().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("51"), "{e}");
+    }
+
+    #[test]
+    fn refs_render_php_paths() {
+        assert_eq!(Ref::result("list").at(0).at("ID").to_string(), "$result[list][0][ID]");
+        assert_eq!(serde_json::to_value(Ref::next("l")).unwrap(), json!("$next[l]"));
+    }
+}

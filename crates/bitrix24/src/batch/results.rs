@@ -1,0 +1,175 @@
+//! The answer of a `batch`: per-command results and errors by key.
+
+use super::Handle;
+use crate::error::{Error, ErrorKind, Result};
+use crate::response::{api_error, decode_value, lenient_u64, Time};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The results of a sent [`Batch`](super::Batch).
+#[derive(Debug, Clone, Default)]
+pub struct BatchResults {
+    result: Map<String, Value>,
+    error: Map<String, Value>,
+    total: Map<String, Value>,
+    next: Map<String, Value>,
+    time: Map<String, Value>,
+    methods: Map<String, Value>,
+    halt: bool,
+}
+
+/// A PHP array printed as JSON: `[]` when empty, a list for keys 0..n-1, an object otherwise.
+fn php_map(v: Option<&Value>) -> Map<String, Value> {
+    match v {
+        Some(Value::Object(m)) => m.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v.clone()))
+            .collect(),
+        _ => Map::new(),
+    }
+}
+
+impl BatchResults {
+    /// Reads the `result` of a `batch` call; `methods` maps keys to method names.
+    pub(crate) fn from_value(v: &Value, methods: Map<String, Value>, halt: bool) -> Result<Self> {
+        if !matches!(v, Value::Object(_)) {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "the batch answer is not an object: {}",
+                    crate::response::excerpt(v.to_string().as_bytes(), 200)
+                ),
+            )
+            .with_method("batch"));
+        }
+        Ok(Self {
+            result: php_map(v.get("result")),
+            error: php_map(v.get("result_error")),
+            total: php_map(v.get("result_total")),
+            next: php_map(v.get("result_next")),
+            time: php_map(v.get("result_time")),
+            methods,
+            halt,
+        })
+    }
+
+    /// The decoded result of the command behind `handle`.
+    ///
+    /// # Errors
+    /// The command's own error ([`ErrorKind::Api`], with its method), [`ErrorKind::Skipped`]
+    /// when it did not run because an earlier command failed under `halt`, or
+    /// [`ErrorKind::Decode`] when the result is not a `T`.
+    pub fn get<T: DeserializeOwned>(&self, handle: &Handle<T>) -> Result<T> {
+        let raw = self.get_raw(handle.key())?;
+        decode_value(raw.clone(), &format!("result.result.{}", handle.key()))
+            .map_err(|e| self.with_method(e, handle.key()))
+    }
+
+    /// The raw result under `key`.
+    ///
+    /// # Errors
+    /// As [`BatchResults::get`], without decoding.
+    pub fn get_raw(&self, key: &str) -> Result<&Value> {
+        if let Some(v) = self.result.get(key) {
+            return Ok(v);
+        }
+        if let Some(Value::Object(e)) = self.error.get(key) {
+            let code = e.get("error").cloned().unwrap_or(Value::String(String::new()));
+            return Err(self.with_method(api_error(&code, e, None), key));
+        }
+        let (kind, why) = if self.methods.contains_key(key) && self.halt {
+            (
+                ErrorKind::Skipped,
+                format!("batch command {key:?} did not run: an earlier command failed and halt was set"),
+            )
+        } else if self.methods.contains_key(key) {
+            (
+                ErrorKind::Decode,
+                format!("batch command {key:?} is missing from the answer"),
+            )
+        } else {
+            (
+                ErrorKind::InvalidInput,
+                format!("there is no command {key:?} in this batch"),
+            )
+        };
+        Err(self.with_method(Error::new(kind, why), key))
+    }
+
+    fn with_method(&self, e: Error, key: &str) -> Error {
+        match self.methods.get(key).and_then(Value::as_str) {
+            Some(m) => e.with_method(m),
+            None => e,
+        }
+    }
+
+    /// `total` of a list command, when the portal reported one.
+    pub fn total<T>(&self, handle: &Handle<T>) -> Option<u64> {
+        self.total.get(handle.key()).and_then(lenient_u64)
+    }
+
+    /// `next` of a list command, when more rows exist.
+    pub fn next<T>(&self, handle: &Handle<T>) -> Option<u64> {
+        self.next.get(handle.key()).and_then(lenient_u64)
+    }
+
+    /// The `time` block of a command.
+    pub fn time<T>(&self, handle: &Handle<T>) -> Option<Time> {
+        self.time.get(handle.key()).and_then(Time::from_value)
+    }
+
+    /// Keys of the commands that failed.
+    pub fn failed_keys(&self) -> impl Iterator<Item = &str> {
+        self.error.keys().map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::Batch;
+    use serde_json::json;
+
+    fn methods(keys: &[(&str, &str)]) -> Map<String, Value> {
+        keys.iter().map(|(k, m)| (k.to_string(), json!(m))).collect()
+    }
+
+    #[test]
+    fn lists_and_empty_arrays_are_accepted() {
+        let mut b = Batch::new();
+        let h0 = b.push::<u64>("0", "a.get", &());
+        let h1 = b.push::<u64>("1", "b.get", &());
+        let v = json!({"result": [7, 8], "result_error": [], "result_total": [], "result_next": [], "result_time": []});
+        let r = BatchResults::from_value(&v, methods(&[("0", "a.get"), ("1", "b.get")]), false).unwrap();
+        assert_eq!(r.get(&h0).unwrap(), 7);
+        assert_eq!(r.get(&h1).unwrap(), 8);
+        assert_eq!(r.total(&h0), None);
+    }
+
+    #[test]
+    fn errors_skips_and_decode_failures_by_key() {
+        let mut b = Batch::new();
+        let ok = b.push::<Vec<u64>>("ok", "x.list", &());
+        let bad = b.push::<Value>("bad", "crm.lead.get", &());
+        let skipped = b.push::<Value>("later", "crm.lead.get", &());
+        let v = json!({
+            "result": {"ok": [1, "x"]},
+            "result_error": {"bad": {"error": "", "error_description": "Not found"}},
+            "result_total": {"ok": "2"}, "result_next": [], "result_time": []
+        });
+        let m = methods(&[("ok", "x.list"), ("bad", "crm.lead.get"), ("later", "crm.lead.get")]);
+        let r = BatchResults::from_value(&v, m, true).unwrap();
+        let e = r.get(&ok).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode);
+        assert!(e.to_string().contains("result.result.ok"), "{e}");
+        assert_eq!(r.total(&ok), Some(2));
+        let e = r.get(&bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Api);
+        assert_eq!(e.description(), Some("Not found"));
+        assert_eq!(e.method(), Some("crm.lead.get"));
+        assert_eq!(r.get(&skipped).unwrap_err().kind(), ErrorKind::Skipped);
+        assert_eq!(r.failed_keys().collect::<Vec<_>>(), vec!["bad"]);
+    }
+}

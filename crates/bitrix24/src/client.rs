@@ -1,0 +1,296 @@
+//! [`Client`]: one cheap, cloneable handle that sends calls to one portal, and its builder.
+
+use crate::auth::{Auth, WebhookUrl};
+use crate::encode;
+use crate::error::{Error, ErrorKind, Result};
+use crate::limiter::{OperatingTracker, RateLimits};
+use crate::response::{decode_value, Response};
+use crate::retry::{is_read_method, RetryBudget, RetryPolicy};
+use governor::DefaultDirectRateLimiter;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A Bitrix24 REST client for one portal.
+///
+/// Cloning is cheap and every clone shares the connection pool, the rate limiter, the
+/// operating-time tracker and the retry budget. The rate limiter is per `Client`: two clients
+/// built separately for the same portal each think they have the whole budget, so build one
+/// client per portal and clone it (for example into each task or into your app state).
+///
+/// ```no_run
+/// # async fn run() -> bitrix24::Result<()> {
+/// let client = bitrix24::Client::from_webhook("https://example.bitrix24.com/rest/1/secret/")?;
+/// let lead: serde_json::Value = client
+///     .call("crm.lead.get", &serde_json::json!({"id": 42}))
+///     .await?
+///     .result;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) auth: Auth,
+    pub(crate) limiter: Option<DefaultDirectRateLimiter>,
+    pub(crate) operating: OperatingTracker,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) budget: RetryBudget,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Only the portal host: the auth holds the webhook secret or tokens.
+        f.debug_struct("Client")
+            .field("portal", &self.inner.auth.portal_key())
+            .field("retry", &self.inner.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for an incoming-webhook URL with the default settings.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when the URL is not a webhook URL.
+    pub fn from_webhook(url: &str) -> Result<Client> {
+        Client::builder().webhook(url).build()
+    }
+
+    /// A builder for every other setting.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Calls `method` with `params` and decodes `result` into `T`.
+    ///
+    /// `params` is form-encoded with PHP bracket keys (see [`encode::to_form`]); pass `&()`
+    /// for none.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Api`] for an error answer, [`ErrorKind::Transport`] when the request did
+    /// not complete, [`ErrorKind::Decode`] when `result` is not a `T` (the message names the
+    /// JSON path), [`ErrorKind::InvalidInput`] for unencodable parameters or a bad method name.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &(impl Serialize + ?Sized),
+    ) -> Result<Response<T>> {
+        let raw = self.call_raw(method, params).await?;
+        let Response {
+            result,
+            next,
+            total,
+            time,
+        } = raw;
+        let result = decode_value(result, "result").map_err(|e| e.with_method(method))?;
+        Ok(Response {
+            result,
+            next,
+            total,
+            time,
+        })
+    }
+
+    /// Calls `method` and returns `result` as JSON.
+    ///
+    /// # Errors
+    /// As [`Client::call`], without the decode step.
+    pub async fn call_raw(
+        &self,
+        method: &str,
+        params: &(impl Serialize + ?Sized),
+    ) -> Result<Response<Value>> {
+        validate_method(method)?;
+        let body = encode::to_form(params).map_err(|e| e.with_method(method))?;
+        self.send(method, body, is_read_method(method)).await
+    }
+
+    /// Sends an encoded body; `read_only` allows retries after ambiguous failures.
+    pub(crate) async fn send(
+        &self,
+        method: &str,
+        body: String,
+        read_only: bool,
+    ) -> Result<Response<Value>> {
+        crate::transport::execute(&self.inner, method, body, read_only).await
+    }
+}
+
+/// Checks a method name before it becomes part of the URL path.
+pub(crate) fn validate_method(method: &str) -> Result<()> {
+    let ok = !method.is_empty()
+        && method.len() <= 200
+        && method
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !method.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{method:?} is not a REST method name (letters, digits, '.', '_' and '-' only, \
+                 e.g. crm.lead.get)"
+            ),
+        ))
+    }
+}
+
+/// Builds a [`Client`].
+#[derive(Debug)]
+pub struct ClientBuilder {
+    auth: Option<Result<Auth>>,
+    http: Option<reqwest::Client>,
+    limits: RateLimits,
+    retry: RetryPolicy,
+    timeout: Duration,
+    user_agent: String,
+    operating_limit: f64,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            auth: None,
+            http: None,
+            limits: RateLimits::standard(),
+            retry: RetryPolicy::default(),
+            // The cloud cuts a request off after 60 s; leave room for the answer to arrive.
+            timeout: Duration::from_secs(75),
+            user_agent: concat!("bitrix24-rs/", env!("CARGO_PKG_VERSION")).to_string(),
+            operating_limit: 480.0,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Authenticate with an incoming-webhook URL (`https://<portal>/rest/<user>/<secret>/`).
+    /// A malformed URL is reported by [`ClientBuilder::build`].
+    pub fn webhook(mut self, url: &str) -> Self {
+        self.auth = Some(WebhookUrl::parse(url).map(Auth::Webhook));
+        self
+    }
+
+    /// Sets the credentials (the OAuth builder methods go through this).
+    #[allow(dead_code)]
+    pub(crate) fn auth(mut self, auth: Auth) -> Self {
+        self.auth = Some(Ok(auth));
+        self
+    }
+
+    /// Uses this reqwest client (proxies, TLS roots, pools). Its own timeout and user agent
+    /// apply instead of [`ClientBuilder::timeout`] and [`ClientBuilder::user_agent`].
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// The request-rate limit to keep to (default [`RateLimits::standard`]).
+    pub fn limits(mut self, limits: RateLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The timeout of one HTTP request (default 75 s: the cloud stops a call at 60 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (the docs ask for `integration-name/version`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The portal's operating-time cap per method and 10 minutes, in seconds (default 480, the
+    /// cloud's). Calls of a method whose reported use is within 5 % of it wait for its window
+    /// to reset.
+    pub fn operating_limit(mut self, seconds: f64) -> Self {
+        if seconds.is_finite() && seconds > 0.0 {
+            self.operating_limit = seconds;
+        }
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] without credentials or with a malformed webhook URL;
+    /// [`ErrorKind::Transport`] when the HTTP client cannot be built (TLS setup).
+    pub fn build(self) -> Result<Client> {
+        let auth = match self.auth {
+            Some(auth) => auth?,
+            None => {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "no credentials: call .webhook(url) or .oauth(..) on the builder",
+                ))
+            }
+        };
+        let http = match self.http {
+            Some(http) => http,
+            None => reqwest::Client::builder()
+                .timeout(self.timeout)
+                .user_agent(self.user_agent)
+                .build()
+                .map_err(Error::transport)?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                auth,
+                limiter: self.limits.build(),
+                operating: OperatingTracker::new(self.operating_limit, self.operating_limit * 0.05),
+                budget: RetryBudget::new(self.retry.budget_ratio),
+                retry: self.retry,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_is_cheap_send_sync_and_hides_the_secret() {
+        fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
+        assert_send_sync::<Client>();
+        let c = Client::from_webhook("https://p.example.com/rest/7/topsecret42/").unwrap();
+        let c2 = c.clone();
+        assert!(Arc::ptr_eq(&c.inner, &c2.inner));
+        let shown = format!("{c:?}");
+        assert!(shown.contains("p.example.com") && !shown.contains("topsecret42"), "{shown}");
+    }
+
+    #[test]
+    fn builder_errors_are_clear() {
+        let e = Client::builder().build().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let e = Client::builder().webhook("https://x/nope").build().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn method_names_cannot_inject_paths() {
+        for bad in ["", "../admin", "crm.lead.get?x=1", "a/b", "crm lead", ".x"] {
+            assert_eq!(validate_method(bad).unwrap_err().kind(), ErrorKind::InvalidInput, "{bad:?}");
+        }
+        assert!(validate_method("crm.lead.get").is_ok());
+        assert!(validate_method("user.current").is_ok());
+    }
+}

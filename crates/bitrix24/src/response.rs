@@ -1,0 +1,243 @@
+//! The success envelope (`result`, `next`, `total`, `time`) and how an HTTP answer becomes a
+//! value or an [`Error`].
+
+use crate::error::{ApiErrorCode, Error, ErrorKind, Result};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// A successful answer of one method call.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Response<T> {
+    /// The method's `result`.
+    pub result: T,
+    /// `next`: the `start` of the following page, for list methods when more rows exist.
+    pub next: Option<u64>,
+    /// `total`: rows matching the filter, for list methods (0 with `start=-1`).
+    pub total: Option<u64>,
+    /// The `time` block, when the portal sent one.
+    pub time: Option<Time>,
+}
+
+impl<T> Response<T> {
+    /// Changes the result, keeping the envelope.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        Response {
+            result: f(self.result),
+            next: self.next,
+            total: self.total,
+            time: self.time,
+        }
+    }
+}
+
+/// The `time` block of an answer. "The set may vary" (the docs), so every field is optional
+/// and a field of an unexpected type is dropped instead of failing the call.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct Time {
+    /// Unix time the portal started the call, in seconds.
+    pub start: Option<f64>,
+    /// Unix time the portal finished the call, in seconds.
+    pub finish: Option<f64>,
+    /// `finish - start`, in seconds.
+    pub duration: Option<f64>,
+    /// Seconds spent inside the method.
+    pub processing: Option<f64>,
+    /// `start` as ISO 8601 with the portal's offset.
+    pub date_start: Option<String>,
+    /// `finish` as ISO 8601 with the portal's offset.
+    pub date_finish: Option<String>,
+    /// Seconds of run time this method used in the last 10 minutes (the operating limit).
+    pub operating: Option<f64>,
+    /// Unix time when the oldest operating bucket expires.
+    pub operating_reset_at: Option<i64>,
+}
+
+impl Time {
+    /// Reads a `time` object leniently (numbers may come as strings).
+    pub(crate) fn from_value(v: &Value) -> Option<Time> {
+        let o = v.as_object()?;
+        let f = |k: &str| o.get(k).and_then(lenient_f64);
+        let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
+        Some(Time {
+            start: f("start"),
+            finish: f("finish"),
+            duration: f("duration"),
+            processing: f("processing"),
+            date_start: s("date_start"),
+            date_finish: s("date_finish"),
+            operating: f("operating"),
+            operating_reset_at: f("operating_reset_at").map(|x| x as i64),
+        })
+    }
+}
+
+fn lenient_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A `next`/`total` value: an integer, sometimes sent as a string.
+pub(crate) fn lenient_u64(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// At most `max` characters of a body, for error messages (answers carry no credentials).
+pub(crate) fn excerpt(body: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out: String = flat.chars().take(max).collect();
+    if flat.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+/// Turns an HTTP answer into the raw envelope or the error it carries.
+pub(crate) fn decode_envelope(status: u16, body: &[u8]) -> Result<Response<Value>> {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let Some(Value::Object(mut map)) = parsed else {
+        return Err(not_json(status, body));
+    };
+    if let Some(code) = map.get("error") {
+        return Err(api_error(code, &map, Some(status)));
+    }
+    if !(200..300).contains(&status) {
+        return Err(Error::new(
+            ErrorKind::Decode,
+            format!(
+                "the portal answered HTTP {status} without an error code: {}",
+                excerpt(body, 200)
+            ),
+        )
+        .with_status(status));
+    }
+    let Some(result) = map.remove("result") else {
+        return Err(Error::new(
+            ErrorKind::Decode,
+            format!("the answer has no `result`: {}", excerpt(body, 200)),
+        )
+        .with_status(status));
+    };
+    Ok(Response {
+        result,
+        next: map.get("next").and_then(lenient_u64),
+        total: map.get("total").and_then(lenient_u64),
+        time: map.get("time").and_then(Time::from_value),
+    })
+}
+
+/// The error of an `{error, error_description}` object.
+pub(crate) fn api_error(code: &Value, map: &Map<String, Value>, status: Option<u16>) -> Error {
+    let code = match code {
+        Value::String(s) => ApiErrorCode::from(s.as_str()),
+        other => ApiErrorCode::Unknown(other.to_string()),
+    };
+    let description = map
+        .get("error_description")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    Error::api(code, description, status)
+}
+
+fn not_json(status: u16, body: &[u8]) -> Error {
+    let shown = excerpt(body, 200);
+    if status >= 500 {
+        // A proxy in front of PHP (nginx) answers 5xx with an HTML page: the portal did not
+        // produce an answer, which is a server error, not a broken contract.
+        let mut e = Error::api(
+            ApiErrorCode::InternalServerError,
+            format!("the portal or a proxy answered HTTP {status} with a non-JSON page: {shown}"),
+            Some(status),
+        );
+        if shown.is_empty() {
+            e = Error::api(
+                ApiErrorCode::InternalServerError,
+                format!("the portal answered HTTP {status} with an empty body"),
+                Some(status),
+            );
+        }
+        return e;
+    }
+    Error::new(
+        ErrorKind::Decode,
+        format!("the answer is not a JSON object (HTTP {status}): {shown}"),
+    )
+    .with_status(status)
+}
+
+/// Deserializes `value` into `T`, naming the JSON path of a mismatch (`what` prefixes it,
+/// e.g. `result`).
+pub(crate) fn decode_value<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {
+    let shown = excerpt(value.to_string().as_bytes(), 200);
+    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." || path.is_empty() {
+            what.to_string()
+        } else {
+            format!("{what}.{path}")
+        };
+        Error::new(
+            ErrorKind::Decode,
+            format!(
+                "unexpected answer at `{at}`: {}; the answer was: {shown}",
+                excerpt(e.inner().to_string().as_bytes(), 160)
+            ),
+        )
+        .with_source(e.into_inner())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_with_string_numbers_and_partial_time() {
+        let body = br#"{"result":[1],"next":"50","total":120,"time":{"start":1.5,"operating":"2.25","operating_reset_at":1705765533,"weird":{}}}"#;
+        let r = decode_envelope(200, body).unwrap();
+        assert_eq!(r.next, Some(50));
+        assert_eq!(r.total, Some(120));
+        let t = r.time.unwrap();
+        assert_eq!(t.start, Some(1.5));
+        assert_eq!(t.operating, Some(2.25));
+        assert_eq!(t.operating_reset_at, Some(1705765533));
+        assert_eq!(t.finish, None);
+    }
+
+    #[test]
+    fn error_bodies_and_html_pages() {
+        let e = decode_envelope(400, br#"{"error":"","error_description":"Not found"}"#).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Api);
+        assert_eq!(e.code(), Some(&ApiErrorCode::Empty));
+        assert_eq!(e.status(), Some(400));
+        let e = decode_envelope(500, b"<html><body>nginx</body></html>").unwrap_err();
+        assert_eq!(e.code(), Some(&ApiErrorCode::InternalServerError));
+        assert!(e.to_string().contains("nginx"), "{e}");
+        let e = decode_envelope(200, b"not json at all").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode);
+    }
+
+    #[test]
+    fn decode_names_the_path_and_excerpts_long_bodies() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Row {
+            #[serde(rename = "ID")]
+            id: u64,
+        }
+        let v = serde_json::json!([{"ID": 1}, {"ID": "x".repeat(500)}]);
+        let e = decode_value::<Vec<Row>>(v, "result").unwrap_err();
+        let s = e.to_string();
+        assert!(s.contains("`result.[1].ID`") || s.contains("`result[1].ID`"), "{s}");
+        assert!(s.chars().count() < 480, "{}", s.len());
+    }
+}
