@@ -10,9 +10,17 @@ use serde_json::json;
 #[tokio::test]
 async fn status_list_returns_every_row_with_total_and_no_next() {
     let sb = sandbox().await;
-    let r = post_json(&sb.webhook_url(), "crm.status.list", &json!({"filter": {"ENTITY_ID": "STATUS"}})).await;
+    let r = post_json(
+        &sb.webhook_url(),
+        "crm.status.list",
+        &json!({"filter": {"ENTITY_ID": "STATUS"}}),
+    )
+    .await;
     let rows = r.result().as_array().cloned().unwrap_or_default();
-    let ids: Vec<&str> = rows.iter().filter_map(|s| s["STATUS_ID"].as_str()).collect();
+    let ids: Vec<&str> = rows
+        .iter()
+        .filter_map(|s| s["STATUS_ID"].as_str())
+        .collect();
     assert_eq!(ids, ["NEW", "IN_PROCESS", "PROCESSED", "CONVERTED", "JUNK"]);
     assert_eq!(r.body["total"], json!(5));
     assert!(r.body.get("next").is_none());
@@ -48,14 +56,28 @@ async fn status_list_rejects_an_array_entity_filter() {
     let r = post_form(
         &sb.webhook_url(),
         "crm.status.list",
-        &[("filter[ENTITY_ID][]", "STATUS"), ("filter[ENTITY_ID][]", "SOURCE")],
+        &[
+            ("filter[ENTITY_ID][]", "STATUS"),
+            ("filter[ENTITY_ID][]", "SOURCE"),
+        ],
     )
     .await;
     assert_eq!(r.error(), (400, ""));
-    assert_eq!(r.body["error_description"], json!("Filter by ENTITY_ID must be a string"));
-    let r = post_json(&sb.webhook_url(), "crm.status.list", &json!({"order": "SORT"})).await;
+    assert_eq!(
+        r.body["error_description"],
+        json!("Filter by ENTITY_ID must be a string")
+    );
+    let r = post_json(
+        &sb.webhook_url(),
+        "crm.status.list",
+        &json!({"order": "SORT"}),
+    )
+    .await;
     assert_eq!(r.error(), (400, ""));
-    assert_eq!(r.body["error_description"], json!("Parameter 'order' must be array."));
+    assert_eq!(
+        r.body["error_description"],
+        json!("Parameter 'order' must be array.")
+    );
 }
 
 /// protocol.md §5.5: `crm.dealcategory.list` lists custom pipelines only, all rows + total.
@@ -68,9 +90,16 @@ async fn dealcategory_list_has_no_pipeline_zero() {
     assert_eq!(rows[0]["ID"], json!("1"));
     assert_eq!(rows[0]["NAME"], json!("Wholesale"));
     assert_eq!(rows[0]["IS_LOCKED"], json!("N"));
-    assert!(rows[0]["CREATED_DATE"].as_str().is_some_and(|d| d.contains('T')));
+    assert!(rows[0]["CREATED_DATE"]
+        .as_str()
+        .is_some_and(|d| d.contains('T')));
     assert_eq!(r.body["total"], json!(1));
-    let picked = post_json(&sb.webhook_url(), "crm.dealcategory.list", &json!({"select": ["NAME"]})).await;
+    let picked = post_json(
+        &sb.webhook_url(),
+        "crm.dealcategory.list",
+        &json!({"select": ["NAME"]}),
+    )
+    .await;
     assert_eq!(picked.result(), &json!([{"ID": "1", "NAME": "Wholesale"}]));
 }
 
@@ -78,14 +107,29 @@ async fn dealcategory_list_has_no_pipeline_zero() {
 #[tokio::test]
 async fn dealcategory_stage_list_and_status() {
     let sb = sandbox().await;
-    let r = post_json(&sb.webhook_url(), "crm.dealcategory.stage.list", &json!({"id": 1})).await;
+    let r = post_json(
+        &sb.webhook_url(),
+        "crm.dealcategory.stage.list",
+        &json!({"id": 1}),
+    )
+    .await;
     let first = r.result()[0]["STATUS_ID"].as_str().map(str::to_string);
     assert_eq!(first.as_deref(), Some("C1:NEW"));
-    let none = post_json(&sb.webhook_url(), "crm.dealcategory.stage.list", &json!({"id": 7})).await;
+    let none = post_json(
+        &sb.webhook_url(),
+        "crm.dealcategory.stage.list",
+        &json!({"id": 7}),
+    )
+    .await;
     assert!(none.text.contains("\"result\":[]"), "{}", none.text);
     let main = post_json(&sb.webhook_url(), "crm.dealcategory.stage.list", &json!({})).await;
     assert_eq!(main.result()[0]["ENTITY_ID"], json!("DEAL_STAGE"));
-    let name = post_json(&sb.webhook_url(), "crm.dealcategory.status", &json!({"id": 1})).await;
+    let name = post_json(
+        &sb.webhook_url(),
+        "crm.dealcategory.status",
+        &json!({"id": 1}),
+    )
+    .await;
     assert_eq!(name.result(), &json!("DEAL_STAGE_1"));
 }
 
@@ -93,26 +137,55 @@ async fn dealcategory_stage_list_and_status() {
 #[tokio::test]
 async fn category_list_includes_the_default_pipeline() {
     let sb = sandbox().await;
-    let r = post_json(&sb.webhook_url(), "crm.category.list", &json!({"entityTypeId": 2})).await;
-    let cats = r.result()["categories"].as_array().cloned().unwrap_or_default();
+    let r = post_json(
+        &sb.webhook_url(),
+        "crm.category.list",
+        &json!({"entityTypeId": 2}),
+    )
+    .await;
+    let cats = r.result()["categories"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(r.body["total"], json!(2));
     assert_eq!(cats.len(), 2);
     assert_eq!(cats[0]["id"], json!(1));
     assert_eq!(cats[0]["isDefault"], json!("N"));
-    assert_eq!(cats[1], json!({"id": 0, "name": "General", "sort": 300, "entityTypeId": 2, "isDefault": "Y"}));
+    assert_eq!(
+        cats[1],
+        json!({"id": 0, "name": "General", "sort": 300, "entityTypeId": 2, "isDefault": "Y"})
+    );
 }
 
 /// protocol.md §5.5, crm-category-list.md: unsupported and unknown entity types are errors.
 #[tokio::test]
 async fn category_list_errors() {
     let sb = sandbox().await;
-    let lead = post_json(&sb.webhook_url(), "crm.category.list", &json!({"entityTypeId": 1})).await;
+    let lead = post_json(
+        &sb.webhook_url(),
+        "crm.category.list",
+        &json!({"entityTypeId": 1}),
+    )
+    .await;
     assert_eq!(lead.error(), (400, "ENTITY_TYPE_NOT_SUPPORTED"));
-    let unknown = post_json(&sb.webhook_url(), "crm.category.list", &json!({"entityTypeId": 999})).await;
+    let unknown = post_json(
+        &sb.webhook_url(),
+        "crm.category.list",
+        &json!({"entityTypeId": 999}),
+    )
+    .await;
     assert_eq!(unknown.error(), (400, "NOT_FOUND"));
-    assert_eq!(unknown.body["error_description"], json!("Smart process not found"));
+    assert_eq!(
+        unknown.body["error_description"],
+        json!("Smart process not found")
+    );
     // Controller params are case-sensitive: `ENTITYTYPEID` is not `entityTypeId`.
-    let missing = post_json(&sb.webhook_url(), "crm.category.list", &json!({"ENTITYTYPEID": 2})).await;
+    let missing = post_json(
+        &sb.webhook_url(),
+        "crm.category.list",
+        &json!({"ENTITYTYPEID": 2}),
+    )
+    .await;
     assert_eq!(missing.status, 400);
 }
 

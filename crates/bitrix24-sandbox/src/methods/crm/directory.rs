@@ -53,16 +53,56 @@ pub fn register(r: &mut Registry) {
 
 /// Filterable and sortable fields of `crm.status.list` (`CCrmStatus::GetFieldsInfo`).
 const STATUS_COLUMNS: [Column; 10] = [
-    Column { field: "ID", sql: "id", int: true },
-    Column { field: "ENTITY_ID", sql: "entity_id", int: false },
-    Column { field: "STATUS_ID", sql: "status_id", int: false },
-    Column { field: "NAME", sql: "name", int: false },
-    Column { field: "NAME_INIT", sql: "name_init", int: false },
-    Column { field: "SORT", sql: "sort", int: true },
-    Column { field: "SYSTEM", sql: "system", int: false },
-    Column { field: "CATEGORY_ID", sql: "category_id", int: true },
-    Column { field: "COLOR", sql: "color", int: false },
-    Column { field: "SEMANTICS", sql: "semantics", int: false },
+    Column {
+        field: "ID",
+        sql: "id",
+        int: true,
+    },
+    Column {
+        field: "ENTITY_ID",
+        sql: "entity_id",
+        int: false,
+    },
+    Column {
+        field: "STATUS_ID",
+        sql: "status_id",
+        int: false,
+    },
+    Column {
+        field: "NAME",
+        sql: "name",
+        int: false,
+    },
+    Column {
+        field: "NAME_INIT",
+        sql: "name_init",
+        int: false,
+    },
+    Column {
+        field: "SORT",
+        sql: "sort",
+        int: true,
+    },
+    Column {
+        field: "SYSTEM",
+        sql: "system",
+        int: false,
+    },
+    Column {
+        field: "CATEGORY_ID",
+        sql: "category_id",
+        int: true,
+    },
+    Column {
+        field: "COLOR",
+        sql: "color",
+        int: false,
+    },
+    Column {
+        field: "SEMANTICS",
+        sql: "semantics",
+        int: false,
+    },
 ];
 
 const STATUS_SELECT: &str = "SELECT id, entity_id, status_id, name, name_init, sort, system,
@@ -109,14 +149,17 @@ fn status_list(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let filter = query::array_param(&call.params, "filter")?;
     // `CCrmStatusRestProxy::innerGetList`: these fields must be filtered by one string.
     for field in ["ENTITY_ID", "STATUS_ID", "SORT", "SEMANTICS"] {
-        if filter.and_then(|f| f.get(field)).is_some_and(crate::php::value::is_array) {
+        if filter
+            .and_then(|f| f.get(field))
+            .is_some_and(crate::php::value::is_array)
+        {
             return Err(ApiError::crm(format!("Filter by {field} must be a string")));
         }
     }
     let rows = statuses(call.db, filter, &query::order_pairs(order), &mut |key| {
-        call.effects
-            .notes
-            .push(format!("crm.status.list: unknown filter key {key:?} dropped"));
+        call.effects.notes.push(format!(
+            "crm.status.list: unknown filter key {key:?} dropped"
+        ));
     })?;
     let total = i64::try_from(rows.len()).unwrap_or(i64::MAX);
     // No paging: the proxy returns a plain array, so every row comes back with its count.
@@ -136,7 +179,11 @@ pub fn statuses(
         dropped(&key);
     }
     let default_order = [("sort".to_string(), "asc".to_string())];
-    let order = if order.is_empty() { &default_order[..] } else { order };
+    let order = if order.is_empty() {
+        &default_order[..]
+    } else {
+        order
+    };
     sql.push_str(&query::order_sql(order, &STATUS_COLUMNS));
     let mut stmt = db.prepare(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args), status_row)?;

@@ -74,8 +74,10 @@ pub fn reindex(conn: &Connection, entity_type_id: i64, element_id: i64) -> rusql
 
 /// Removes the match codes of a deleted entity.
 pub fn forget(conn: &Connection, entity_type_id: i64, element_id: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("DELETE FROM crm_dp_comm_mcd WHERE entity_type_id = ?1 AND entity_id = ?2")?
-        .execute(params![entity_type_id, element_id])?;
+    conn.prepare_cached(
+        "DELETE FROM crm_dp_comm_mcd WHERE entity_type_id = ?1 AND entity_id = ?2",
+    )?
+    .execute(params![entity_type_id, element_id])?;
     Ok(())
 }
 
@@ -164,9 +166,7 @@ fn group_by_type(found: &[(i64, i64)]) -> Map<String, Value> {
         let Some(name) = owner_type_name(type_id) else {
             continue;
         };
-        let ids = out
-            .entry(name)
-            .or_insert_with(|| Value::Array(Vec::new()));
+        let ids = out.entry(name).or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(list) = ids {
             if !list.iter().any(|v| v.as_i64() == Some(id)) {
                 list.push(Value::from(id));

@@ -13,17 +13,41 @@ use serde_json::{json, Map, Value};
 pub fn register(r: &mut Registry) {
     r.add("crm.dealcategory.list", "crm", dealcategory_list);
     r.add("crm.dealcategory.status", "crm", dealcategory_status);
-    r.add("crm.dealcategory.stage.list", "crm", dealcategory_stage_list);
+    r.add(
+        "crm.dealcategory.stage.list",
+        "crm",
+        dealcategory_stage_list,
+    );
     r.add("crm.category.list", "crm", category_list);
 }
 
 /// Fields of a legacy pipeline row (`DealCategory::getFieldsInfo`).
 const COLUMNS: [Column; 5] = [
-    Column { field: "ID", sql: "id", int: true },
-    Column { field: "CREATED_DATE", sql: "created_date", int: true },
-    Column { field: "NAME", sql: "name", int: false },
-    Column { field: "SORT", sql: "sort", int: true },
-    Column { field: "IS_LOCKED", sql: "is_locked", int: false },
+    Column {
+        field: "ID",
+        sql: "id",
+        int: true,
+    },
+    Column {
+        field: "CREATED_DATE",
+        sql: "created_date",
+        int: true,
+    },
+    Column {
+        field: "NAME",
+        sql: "name",
+        int: false,
+    },
+    Column {
+        field: "SORT",
+        sql: "sort",
+        int: true,
+    },
+    Column {
+        field: "IS_LOCKED",
+        sql: "is_locked",
+        int: false,
+    },
 ];
 
 /// Whether a custom deal pipeline exists (pipeline 0 always does).
@@ -53,7 +77,9 @@ fn dealcategory_list(call: &mut Call<'_>) -> Result<Output, ApiError> {
             .to_string();
     let mut args = Vec::new();
     for key in query::where_sql(filter, &COLUMNS, &mut sql, &mut args) {
-        call.note(format!("crm.dealcategory.list: unknown filter key {key:?} dropped"));
+        call.note(format!(
+            "crm.dealcategory.list: unknown filter key {key:?} dropped"
+        ));
     }
     sql.push_str(&query::order_sql(&order, &COLUMNS));
     let mut stmt = call.db.prepare(&sql)?;
@@ -135,12 +161,21 @@ fn category_list(call: &mut Call<'_>) -> Result<Output, ApiError> {
                 "Entity type LEAD is not supported",
             ))
         }
-        _ => return Err(ApiError::bad_request("NOT_FOUND", "Smart process not found")),
+        _ => {
+            return Err(ApiError::bad_request(
+                "NOT_FOUND",
+                "Smart process not found",
+            ))
+        }
     };
     categories.sort_by_key(|(sort, _)| *sort);
     let total = i64::try_from(categories.len()).unwrap_or(i64::MAX);
     let list: Vec<Value> = categories.into_iter().map(|(_, c)| c).collect();
-    Ok(Output::page(json!({ "categories": list }), None, Some(total)))
+    Ok(Output::page(
+        json!({ "categories": list }),
+        None,
+        Some(total),
+    ))
 }
 
 fn deal_categories(db: &Connection) -> rusqlite::Result<Vec<(i64, Value)>> {

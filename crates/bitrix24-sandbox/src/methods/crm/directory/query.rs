@@ -38,9 +38,9 @@ pub fn array_param<'a>(
         .iter()
         .find_map(|n| params.get(n.as_str()).filter(|v| !v.is_null()));
     match found {
-        Some(v) if !is_array(v) => Err(ApiError::crm(format!(
-            "Parameter '{lower}' must be array."
-        ))),
+        Some(v) if !is_array(v) => {
+            Err(ApiError::crm(format!("Parameter '{lower}' must be array.")))
+        }
         other => Ok(other),
     }
 }
@@ -140,7 +140,11 @@ pub fn order_sql(order: &[(String, String)], columns: &[Column]) -> String {
         .iter()
         .filter_map(|(field, dir)| {
             let col = columns.iter().find(|c| c.field == field.to_uppercase())?;
-            let dir = if dir.eq_ignore_ascii_case("asc") { "ASC" } else { "DESC" };
+            let dir = if dir.eq_ignore_ascii_case("asc") {
+                "ASC"
+            } else {
+                "DESC"
+            };
             Some(format!("{} {dir}", col.sql))
         })
         .collect();
@@ -164,8 +168,16 @@ mod tests {
     use serde_json::json;
 
     const COLS: [Column; 2] = [
-        Column { field: "NAME", sql: "name", int: false },
-        Column { field: "SORT", sql: "sort", int: true },
+        Column {
+            field: "NAME",
+            sql: "name",
+            int: false,
+        },
+        Column {
+            field: "SORT",
+            sql: "sort",
+            int: true,
+        },
     ];
 
     #[test]
@@ -186,13 +198,18 @@ mod tests {
     #[test]
     fn order_defaults_unknown_directions_to_desc() {
         let order = order_pairs(Some(&json!({"sort": "asc", "name": "up", "x": "asc"})));
-        assert_eq!(order_sql(&order, &COLS), " ORDER BY sort ASC, name DESC, id ASC");
+        assert_eq!(
+            order_sql(&order, &COLS),
+            " ORDER BY sort ASC, name DESC, id ASC"
+        );
     }
 
     #[test]
     fn array_params_resolve_spellings_and_reject_scalars() {
         let params = json!({"arFilter": {"A": 1}, "ORDER": "x"});
-        let Value::Object(params) = params else { unreachable!() };
+        let Value::Object(params) = params else {
+            unreachable!()
+        };
         assert!(array_param(&params, "filter").expect("ok").is_some());
         let err = array_param(&params, "order").expect_err("scalar order");
         assert_eq!(err.description, "Parameter 'order' must be array.");

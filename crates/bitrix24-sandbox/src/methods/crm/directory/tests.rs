@@ -53,8 +53,20 @@ fn deal_stage_rows_have_the_documented_shape() {
 fn custom_pipeline_stages_are_prefixed_and_carry_their_category() {
     let conn = db();
     let rows = list(&conn, json!({"ENTITY_ID": stage_entity(1)}), &[]);
-    let ids: Vec<&str> = rows.iter().filter_map(|r| r["STATUS_ID"].as_str()).collect();
-    assert_eq!(ids, ["C1:NEW", "C1:PREPARATION", "C1:EXECUTING", "C1:WON", "C1:LOSE"]);
+    let ids: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["STATUS_ID"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "C1:NEW",
+            "C1:PREPARATION",
+            "C1:EXECUTING",
+            "C1:WON",
+            "C1:LOSE"
+        ]
+    );
     assert_eq!(rows[0]["CATEGORY_ID"], json!("1"));
     assert_eq!(rows[4]["EXTRA"]["SEMANTICS"], json!("failure"));
 }
@@ -63,18 +75,30 @@ fn custom_pipeline_stages_are_prefixed_and_carry_their_category() {
 fn directories_without_semantics_have_no_extra() {
     let conn = db();
     let rows = list(&conn, json!({"ENTITY_ID": "SOURCE"}), &[("SORT", "DESC")]);
-    assert_eq!(rows.first().and_then(|r| r["STATUS_ID"].as_str()), Some("OTHER"));
+    assert_eq!(
+        rows.first().and_then(|r| r["STATUS_ID"].as_str()),
+        Some("OTHER")
+    );
     assert!(rows.iter().all(|r| r.get("EXTRA").is_none()));
 }
 
 #[test]
 fn semantic_ids_and_first_statuses() {
     let conn = db();
-    assert_eq!(semantic_id(&conn, "STATUS", "CONVERTED").expect("q"), Some("S"));
+    assert_eq!(
+        semantic_id(&conn, "STATUS", "CONVERTED").expect("q"),
+        Some("S")
+    );
     assert_eq!(semantic_id(&conn, "STATUS", "JUNK").expect("q"), Some("F"));
-    assert_eq!(semantic_id(&conn, "DEAL_STAGE", "EXECUTING").expect("q"), Some("P"));
+    assert_eq!(
+        semantic_id(&conn, "DEAL_STAGE", "EXECUTING").expect("q"),
+        Some("P")
+    );
     assert_eq!(semantic_id(&conn, "DEAL_STAGE", "NOPE").expect("q"), None);
-    assert_eq!(first_status(&conn, "DEAL_STAGE_1").expect("q").as_deref(), Some("C1:NEW"));
+    assert_eq!(
+        first_status(&conn, "DEAL_STAGE_1").expect("q").as_deref(),
+        Some("C1:NEW")
+    );
     assert_eq!(first_status(&conn, "DEAL_STAGE_9").expect("q"), None);
     assert!(category::exists(&conn, 1).expect("q"));
     assert!(!category::exists(&conn, 2).expect("q"));

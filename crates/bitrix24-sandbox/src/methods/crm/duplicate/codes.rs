@@ -210,16 +210,28 @@ mod tests {
     fn normalize_phone_matches_php_signature() {
         assert_eq!(normalize_phone("123", 10), None);
         assert_eq!(normalize_phone("123", 0), None);
-        assert_eq!(normalize_phone("8 999 123 45 67", 10).as_deref(), Some("79991234567"));
+        assert_eq!(
+            normalize_phone("8 999 123 45 67", 10).as_deref(),
+            Some("79991234567")
+        );
         // Non-ASCII characters count once each for the length and are stripped.
-        assert_eq!(normalize_phone("８999１２３4567", 1).as_deref(), Some("9994567"));
+        assert_eq!(
+            normalize_phone("８999１２３4567", 1).as_deref(),
+            Some("9994567")
+        );
     }
 
     #[test]
     fn email_codes_are_trimmed_and_lowercased() {
-        assert_eq!(code(CommType::Email, "  John@Example.COM\n").as_deref(), Some("john@example.com"));
+        assert_eq!(
+            code(CommType::Email, "  John@Example.COM\n").as_deref(),
+            Some("john@example.com")
+        );
         assert_eq!(code(CommType::Email, " \t "), None);
         // PHP trim leaves a non-breaking space in place.
-        assert_eq!(code(CommType::Email, "\u{a0}a@b.c").as_deref(), Some("\u{a0}a@b.c"));
+        assert_eq!(
+            code(CommType::Email, "\u{a0}a@b.c").as_deref(),
+            Some("\u{a0}a@b.c")
+        );
     }
 }

@@ -75,9 +75,16 @@ fn phones_match_across_formats_and_types_come_in_owner_order() {
     put(&conn, 3, 9, "PHONE", "+7 999 1234567");
     put(&conn, 1, 5, "PHONE", "79991234567;12");
     put(&conn, 1, 3, "PHONE", "+79991234567");
-    let out = run(&conn, json!({"type": "phone", "values": ["+7-999-123-45-67"]})).expect("ok");
+    let out = run(
+        &conn,
+        json!({"type": "phone", "values": ["+7-999-123-45-67"]}),
+    )
+    .expect("ok");
     assert_eq!(out, json!({"LEAD": [3, 5], "CONTACT": [9], "COMPANY": [2]}));
-    let keys: Vec<&String> = out.as_object().map(|m| m.keys().collect()).unwrap_or_default();
+    let keys: Vec<&String> = out
+        .as_object()
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
     assert_eq!(keys, ["LEAD", "CONTACT", "COMPANY"]);
 }
 
@@ -94,7 +101,11 @@ fn a_different_number_is_not_a_duplicate_and_no_match_is_an_empty_php_array() {
 fn emails_match_case_insensitively() {
     let conn = db();
     put(&conn, 3, 4, "EMAIL", "Ann@Example.com");
-    let out = run(&conn, json!({"TYPE": "email", "VALUES": ["  ANN@example.COM "]})).expect("ok");
+    let out = run(
+        &conn,
+        json!({"TYPE": "email", "VALUES": ["  ANN@example.COM "]}),
+    )
+    .expect("ok");
     assert_eq!(out, json!({"CONTACT": [4]}));
 }
 
@@ -105,7 +116,11 @@ fn twenty_matches_per_value_push_later_types_out() {
         put(&conn, 1, id, "EMAIL", "shared@example.com");
     }
     put(&conn, 3, 1, "EMAIL", "shared@example.com");
-    let out = run(&conn, json!({"type": "EMAIL", "values": ["shared@example.com"]})).expect("ok");
+    let out = run(
+        &conn,
+        json!({"type": "EMAIL", "values": ["shared@example.com"]}),
+    )
+    .expect("ok");
     let leads = out["LEAD"].as_array().map(Vec::len);
     assert_eq!(leads, Some(20));
     assert_eq!(out["LEAD"][19], json!(20));
@@ -125,14 +140,30 @@ fn entity_type_spellings_and_abbreviations_filter() {
     put(&conn, 1, 1, "PHONE", "12345");
     put(&conn, 4, 1, "PHONE", "12345");
     for key in ["ENTITY_TYPE", "entity_type", "EntityType", "arEntityType"] {
-        let out = run(&conn, json!({"type": "PHONE", "values": ["12345"], key: "company"})).expect("ok");
+        let out = run(
+            &conn,
+            json!({"type": "PHONE", "values": ["12345"], key: "company"}),
+        )
+        .expect("ok");
         assert_eq!(out, json!({"COMPANY": [1]}), "spelling {key}");
     }
-    let abbr = run(&conn, json!({"type": "PHONE", "values": ["12345"], "entity_type": " l "})).expect("ok");
+    let abbr = run(
+        &conn,
+        json!({"type": "PHONE", "values": ["12345"], "entity_type": " l "}),
+    )
+    .expect("ok");
     assert_eq!(abbr, json!({"LEAD": [1]}));
-    let unknown = run(&conn, json!({"type": "PHONE", "values": ["12345"], "entity_type": "SPACESHIP"})).expect("ok");
+    let unknown = run(
+        &conn,
+        json!({"type": "PHONE", "values": ["12345"], "entity_type": "SPACESHIP"}),
+    )
+    .expect("ok");
     assert_eq!(unknown, json!({"LEAD": [1], "COMPANY": [1]}));
-    let quote = run(&conn, json!({"type": "PHONE", "values": ["12345"], "entity_type": "QUOTE"})).expect("ok");
+    let quote = run(
+        &conn,
+        json!({"type": "PHONE", "values": ["12345"], "entity_type": "QUOTE"}),
+    )
+    .expect("ok");
     assert_eq!(quote, json!({}));
 }
 
@@ -180,8 +211,14 @@ fn errors_are_plain_rest_exceptions() {
     assert_eq!((e.status, e.code.as_str()), (400, ""));
     assert_eq!(e.description, "Communication type is not defined.");
     let e = err(json!({"type": "fax", "values": ["1"]}));
-    assert_eq!(e.description, "Communication type 'FAX' is not supported in current context.");
-    assert_eq!(err(json!({"type": "PHONE"})).description, "Communication values is not defined.");
+    assert_eq!(
+        e.description,
+        "Communication type 'FAX' is not supported in current context."
+    );
+    assert_eq!(
+        err(json!({"type": "PHONE"})).description,
+        "Communication values is not defined."
+    );
     assert_eq!(
         err(json!({"type": "PHONE", "values": "123"})).description,
         "Communication values is not defined."
@@ -191,8 +228,14 @@ fn errors_are_plain_rest_exceptions() {
         "Communication values is not defined."
     );
     let e = err(json!({"type": "PHONE", "values": ["1"], "entity_type": "deal"}));
-    assert_eq!((e.status, e.description.as_str()), (400, "Deal is not supported in current context."));
-    assert_eq!(err(json!({"type": null, "Type": ["x"], "values": ["1"]})).description, "Communication type is not defined.");
+    assert_eq!(
+        (e.status, e.description.as_str()),
+        (400, "Deal is not supported in current context.")
+    );
+    assert_eq!(
+        err(json!({"type": null, "Type": ["x"], "values": ["1"]})).description,
+        "Communication type is not defined."
+    );
 }
 
 #[test]

@@ -1,0 +1,200 @@
+//! `crm.item.add` / `crm.item.update`: camelCase fields into the classic storage.
+//!
+//! `fm` (multifield) writes need the classic engineer's multifield merge; until it exists
+//! they are ignored with a note in the sandbox log.
+
+use super::names;
+use crate::error::ApiError;
+use crate::methods::crm::directory;
+use crate::methods::crm::entity::Kind;
+use crate::methods::crm::store;
+use crate::methods::crm::userfield;
+use crate::methods::crm::values;
+use crate::methods::{Call, Output};
+use crate::php::value::{entries, intval, is_array};
+use serde_json::{json, Map, Value};
+
+/// Stored-form columns and user-field values taken from an item `fields` object.
+struct Input {
+    columns: Map<String, Value>,
+    uf: Vec<(String, Vec<Value>)>,
+}
+
+fn fields_param<'a>(call: &'a Call<'_>) -> Result<&'a Value, ApiError> {
+    let v = super::required(call, "fields")?;
+    if is_array(v) {
+        Ok(v)
+    } else {
+        Err(ApiError::bad_request(
+            "INVALID_ARG_VALUE",
+            "Parameter 'fields' must be array",
+        ))
+    }
+}
+
+/// Unknown and read-only fields are dropped (immutable ones too on update), as the factory
+/// operation does.
+fn internalize(
+    call: &mut Call<'_>,
+    kind: Kind,
+    fields: &Value,
+    update: bool,
+) -> Result<Input, ApiError> {
+    let offset = call.portal.config.utc_offset;
+    let ufs = userfield::defs(call.db, kind)?;
+    let mut input = Input {
+        columns: Map::new(),
+        uf: Vec::new(),
+    };
+    let mut notes = Vec::new();
+    for (key, v) in entries(fields) {
+        if let Some(f) = names::field_of(kind, &key) {
+            if f.read_only() || (update && f.immutable()) {
+                continue;
+            }
+            if let Some(stored) = values::internalize(f, v, offset) {
+                input.columns.insert(f.name.to_string(), stored);
+            }
+        } else if let Some(def) = ufs
+            .iter()
+            .find(|u| u.field_name == key || names::uf_camel(&u.field_name) == key)
+        {
+            input.uf.push((
+                def.field_name.clone(),
+                userfield::internalize(def, v, offset),
+            ));
+        } else if key == "fm" {
+            notes.push(
+                "crm.item: fm writes are not supported by the sandbox yet; ignored".to_string(),
+            );
+        }
+    }
+    for n in notes {
+        call.note(n);
+    }
+    Ok(input)
+}
+
+/// Fills the stage and its semantics from the directories.
+fn stage_defaults(
+    call: &Call<'_>,
+    kind: Kind,
+    cols: &mut Map<String, Value>,
+) -> Result<(), ApiError> {
+    let (field, semantic, entity) = match kind {
+        Kind::Lead => ("STATUS_ID", "STATUS_SEMANTIC_ID", "STATUS".to_string()),
+        Kind::Deal => {
+            let category = cols.get("CATEGORY_ID").map_or(0, intval);
+            (
+                "STAGE_ID",
+                "STAGE_SEMANTIC_ID",
+                directory::stage_entity(category),
+            )
+        }
+        _ => return Ok(()),
+    };
+    let current = cols
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let stage = match current {
+        Some(s) => Some(s),
+        None => directory::first_status(call.db, &entity)?,
+    };
+    if let Some(stage) = stage {
+        if let Some(sem) = directory::semantic_id(call.db, &entity, &stage)? {
+            cols.insert(semantic.to_string(), json!(sem));
+        }
+        cols.insert(field.to_string(), json!(stage));
+    }
+    Ok(())
+}
+
+/// `crm.item.add`: `{"item": {...}}`.
+pub fn add(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let kind = super::kind_of(call)?;
+    let fields = fields_param(call)?.clone();
+    let mut input = internalize(call, kind, &fields, false)?;
+    let user = call.caller.user_id;
+    let now = call.unix_now();
+    let cols = &mut input.columns;
+    for (k, v) in [
+        ("CREATED_BY_ID", json!(user)),
+        ("MODIFY_BY_ID", json!(user)),
+        ("DATE_CREATE", json!(now)),
+        ("DATE_MODIFY", json!(now)),
+    ] {
+        if kind.field(k).is_some() {
+            cols.insert(k.to_string(), v);
+        }
+    }
+    if cols.get("ASSIGNED_BY_ID").is_none_or(Value::is_null) {
+        cols.insert("ASSIGNED_BY_ID".into(), json!(user));
+    }
+    if kind.field("OPENED").is_some() && !cols.contains_key("OPENED") {
+        cols.insert("OPENED".into(), json!("Y"));
+    }
+    if kind == Kind::Deal && !cols.contains_key("CATEGORY_ID") {
+        cols.insert("CATEGORY_ID".into(), json!(0));
+    }
+    stage_defaults(call, kind, &mut input.columns)?;
+    let id = store::insert(call.db, kind, &input.columns)?;
+    userfield::write(call.db, kind, id, &input.uf)?;
+    call.raise(
+        &format!("ONCRM{}ADD", kind.upper()),
+        json!({"FIELDS": {"ID": id}}),
+    );
+    Ok(Output::new(json!({ "item": super::load(call, kind, id)? })))
+}
+
+/// `crm.item.update`: `{"item": {...}}`; nothing changed means nothing saved.
+pub fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let kind = super::kind_of(call)?;
+    let id = intval(super::required(call, "id")?);
+    let fields = fields_param(call)?.clone();
+    let before = store::get(call.db, kind, id)?.ok_or_else(super::not_found)?;
+    let mut input = internalize(call, kind, &fields, true)?;
+    input.columns.retain(|k, v| before.fields.get(k) != Some(v));
+    let uf_changed = input.uf.iter().any(|(name, vals)| {
+        before
+            .uf
+            .get(name)
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()))
+            != Value::Array(vals.clone())
+    });
+    if input.columns.is_empty() && !uf_changed {
+        return Ok(Output::new(json!({ "item": super::load(call, kind, id)? })));
+    }
+    if input.columns.contains_key("STATUS_ID") || input.columns.contains_key("STAGE_ID") {
+        if kind == Kind::Deal {
+            let category = before
+                .fields
+                .get("CATEGORY_ID")
+                .cloned()
+                .unwrap_or(json!(0));
+            input.columns.insert("CATEGORY_ID".into(), category);
+        }
+        stage_defaults(call, kind, &mut input.columns)?;
+        input
+            .columns
+            .insert("MOVED_BY_ID".into(), json!(call.caller.user_id));
+        input
+            .columns
+            .insert("MOVED_TIME".into(), json!(call.unix_now()));
+    }
+    input
+        .columns
+        .insert("MODIFY_BY_ID".into(), json!(call.caller.user_id));
+    input
+        .columns
+        .insert("DATE_MODIFY".into(), json!(call.unix_now()));
+    store::update(call.db, kind, id, &input.columns)?;
+    userfield::write(call.db, kind, id, &input.uf)?;
+    call.raise(
+        &format!("ONCRM{}UPDATE", kind.upper()),
+        json!({"FIELDS": {"ID": id}}),
+    );
+    Ok(Output::new(json!({ "item": super::load(call, kind, id)? })))
+}
