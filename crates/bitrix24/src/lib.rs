@@ -12,6 +12,7 @@ pub mod store;
 
 pub mod batch;
 pub mod encode;
+pub mod list;
 
 mod client;
 mod limiter;
