@@ -5,8 +5,16 @@
 //! [`Auth::on_expired`] when the portal answered `expired_token`; everything about token
 //! lifetimes, refresh and persistence stays behind these two calls.
 
+pub mod oauth;
+pub mod redirect;
+pub mod session;
+pub mod tokens;
 pub mod webhook;
 
+pub use oauth::{OAuthApp, DEFAULT_OAUTH_SERVER};
+pub use redirect::{parse_redirect, Redirect, State};
+pub use session::{AccessToken, OAuthSession, DEFAULT_REFRESH_MARGIN};
+pub use tokens::{TokenRecord, TokenResponse};
 pub use webhook::WebhookUrl;
 
 use crate::error::Result;
@@ -18,6 +26,8 @@ use url::Url;
 pub(crate) enum Auth {
     /// An incoming webhook: the secret is part of the endpoint.
     Webhook(WebhookUrl),
+    /// An OAuth application on one portal; tokens come from its session and store.
+    OAuth(OAuthSession),
 }
 
 /// What one request needs to be sent.
@@ -49,15 +59,27 @@ impl Auth {
                 token: None,
                 generation: 0,
             }),
+            Auth::OAuth(session) => {
+                let token = session.access_token().await?;
+                Ok(Prepared {
+                    endpoint: token.endpoint().clone(),
+                    token: Some(token.secret().clone()),
+                    generation: token.generation(),
+                })
+            }
         }
     }
 
     /// Called after the portal answered 401 `expired_token` to a request sent with `used`.
     /// Returns true when the request should be sent once more (the token was refreshed, here
     /// or concurrently elsewhere).
-    pub(crate) async fn on_expired(&self, _used: &Prepared) -> Result<bool> {
+    pub(crate) async fn on_expired(&self, used: &Prepared) -> Result<bool> {
         match self {
             Auth::Webhook(_) => Ok(false),
+            Auth::OAuth(session) => {
+                session.refresh_after(used.generation).await?;
+                Ok(true)
+            }
         }
     }
 
@@ -65,6 +87,7 @@ impl Auth {
     pub(crate) fn portal_key(&self) -> String {
         match self {
             Auth::Webhook(w) => w.portal_host().to_string(),
+            Auth::OAuth(session) => session.portal_key(),
         }
     }
 }

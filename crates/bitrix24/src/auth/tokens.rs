@@ -1,0 +1,269 @@
+//! Token types: the answer of `/oauth/token/` and the record a token store keeps per portal.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The answer of the OAuth server's `/oauth/token/` to a code exchange or a refresh
+/// (protocol.md §1b). Both grants return the same field set; fields the server left out are
+/// `None`. `Debug` never shows the tokens.
+#[derive(Clone, Deserialize)]
+#[non_exhaustive]
+pub struct TokenResponse {
+    /// The access token (lives 3600 s).
+    pub access_token: SecretString,
+    /// The new refresh token; the one just used must not be used again.
+    pub refresh_token: SecretString,
+    /// Unix time when the access token expires (seen on refresh answers).
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub expires: Option<i64>,
+    /// Lifetime of the access token in seconds.
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub expires_in: Option<i64>,
+    /// Granted scopes, comma-separated.
+    #[serde(default)]
+    pub scope: String,
+    /// The OAuth server's domain (not the portal's).
+    #[serde(default)]
+    pub domain: String,
+    /// The OAuth server's own REST endpoint.
+    #[serde(default)]
+    pub server_endpoint: String,
+    /// The portal's REST endpoint: where the app's calls go.
+    #[serde(default)]
+    pub client_endpoint: String,
+    /// The portal's id; stays the same when the portal's domain changes.
+    #[serde(default)]
+    pub member_id: String,
+    /// The user the tokens act as (seen on refresh answers).
+    #[serde(default, deserialize_with = "lenient_number")]
+    pub user_id: Option<u64>,
+    /// The app status letter (`L`, `F`, `D`, `T`, `P`).
+    #[serde(default)]
+    pub status: String,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("expires", &self.expires)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field("client_endpoint", &self.client_endpoint)
+            .field("member_id", &self.member_id)
+            .field("user_id", &self.user_id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a token store keeps for one portal (keyed by `member_id`). `Debug` never shows the
+/// tokens; serializing it (what stores do) writes them in clear, so keep the result private.
+#[derive(Clone)]
+pub struct TokenRecord {
+    /// The portal's id, the store key.
+    pub member_id: String,
+    /// The portal's domain as the app last saw it (may be empty when unknown).
+    pub domain: String,
+    /// The current access token.
+    pub access_token: SecretString,
+    /// The current refresh token: the only one that still works after a rotation.
+    pub refresh_token: SecretString,
+    /// Unix time (this machine's clock) when the access token expires.
+    pub expires_at: i64,
+    /// Granted scopes, comma-separated.
+    pub scope: String,
+    /// The portal's REST endpoint, e.g. `https://portal.bitrix24.com/rest/`.
+    pub client_endpoint: String,
+    /// The OAuth server's REST endpoint.
+    pub server_endpoint: String,
+    /// The user the tokens act as, when known.
+    pub user_id: Option<u64>,
+    /// Counts refreshes: every save of a refreshed pair stores the previous value plus one, so
+    /// a process can tell that another one already refreshed.
+    pub generation: u64,
+}
+
+impl TokenRecord {
+    /// Builds the record for a token answer received just now. `domain` is the portal's
+    /// (the answer's own `domain` is the OAuth server's); `generation` the new generation.
+    pub fn from_response(response: &TokenResponse, domain: &str, generation: u64) -> Self {
+        // The lifetime is counted from when the answer arrived, on this machine's clock:
+        // `expires` is the server's clock, and the two may disagree by minutes. Only when
+        // `expires_in` is missing is `expires` taken as is.
+        let now = unix_now();
+        let expires_at = match (response.expires_in, response.expires) {
+            (Some(secs), _) => now.saturating_add(secs),
+            (None, Some(at)) => at,
+            (None, None) => now.saturating_add(3600),
+        };
+        Self {
+            member_id: response.member_id.clone(),
+            domain: domain.to_string(),
+            access_token: response.access_token.clone(),
+            refresh_token: response.refresh_token.clone(),
+            expires_at,
+            scope: response.scope.clone(),
+            client_endpoint: response.client_endpoint.clone(),
+            server_endpoint: response.server_endpoint.clone(),
+            user_id: response.user_id,
+            generation,
+        }
+    }
+
+    /// True when the access token expires within `margin_secs` from now.
+    pub fn expires_within(&self, margin_secs: i64) -> bool {
+        self.expires_at.saturating_sub(margin_secs) <= unix_now()
+    }
+
+    /// True when both records hold the same refresh token (compared in constant time).
+    pub(crate) fn same_refresh_token(&self, other: &TokenRecord) -> bool {
+        constant_time_eq(
+            self.refresh_token.expose_secret().as_bytes(),
+            other.refresh_token.expose_secret().as_bytes(),
+        )
+    }
+}
+
+impl std::fmt::Debug for TokenRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRecord")
+            .field("member_id", &self.member_id)
+            .field("domain", &self.domain)
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("client_endpoint", &self.client_endpoint)
+            .field("user_id", &self.user_id)
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The stored form: plain strings, because `SecretString` deliberately cannot be serialized.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    member_id: String,
+    #[serde(default)]
+    domain: String,
+    access_token: String,
+    refresh_token: String,
+    expires_at: i64,
+    #[serde(default)]
+    scope: String,
+    client_endpoint: String,
+    #[serde(default)]
+    server_endpoint: String,
+    #[serde(default)]
+    user_id: Option<u64>,
+    #[serde(default)]
+    generation: u64,
+}
+
+impl Serialize for TokenRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Stored {
+            member_id: self.member_id.clone(),
+            domain: self.domain.clone(),
+            access_token: self.access_token.expose_secret().to_string(),
+            refresh_token: self.refresh_token.expose_secret().to_string(),
+            expires_at: self.expires_at,
+            scope: self.scope.clone(),
+            client_endpoint: self.client_endpoint.clone(),
+            server_endpoint: self.server_endpoint.clone(),
+            user_id: self.user_id,
+            generation: self.generation,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for TokenRecord {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = Stored::deserialize(deserializer)?;
+        Ok(Self {
+            member_id: s.member_id,
+            domain: s.domain,
+            access_token: s.access_token.into(),
+            refresh_token: s.refresh_token.into(),
+            expires_at: s.expires_at,
+            scope: s.scope,
+            client_endpoint: s.client_endpoint,
+            server_endpoint: s.server_endpoint,
+            user_id: s.user_id,
+            generation: s.generation,
+        })
+    }
+}
+
+/// A number that PHP may have sent as a JSON number or as a numeric string; `null` is none.
+fn lenient_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr + TryFrom<i64>,
+{
+    use serde::de::Error as _;
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .and_then(|n| T::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| D::Error::custom("a number out of range")),
+        serde_json::Value::String(s) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom("a string that is not a number")),
+        _ => Err(D::Error::custom("expected a number")),
+    }
+}
+
+/// Seconds since the Unix epoch on this machine's clock.
+pub(crate) fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Compares two byte strings without stopping at the first difference.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(json: &str) -> TokenResponse {
+        serde_json::from_str(json).expect("token answer")
+    }
+
+    #[test]
+    fn record_counts_the_lifetime_on_the_local_clock() {
+        let r = answer(
+            r#"{"access_token":"AAA","refresh_token":"RRR","expires":1,"expires_in":3600,
+                "scope":"crm","member_id":"m1","client_endpoint":"https://p/rest/","user_id":"7"}"#,
+        );
+        let rec = TokenRecord::from_response(&r, "p.bitrix24.com", 3);
+        let now = unix_now();
+        assert!((now + 3590..=now + 3610).contains(&rec.expires_at), "{}", rec.expires_at);
+        assert_eq!(rec.generation, 3);
+        assert_eq!(rec.user_id, Some(7));
+        assert!(!rec.expires_within(60));
+        assert!(rec.expires_within(3700));
+    }
+
+    #[test]
+    fn record_round_trips_through_json_and_hides_secrets_in_debug() {
+        let r = answer(r#"{"access_token":"sekrit-a","refresh_token":"sekrit-r","expires":99}"#);
+        let rec = TokenRecord::from_response(&r, "", 1);
+        assert_eq!(rec.expires_at, 99);
+        let json = serde_json::to_string(&rec).expect("json");
+        let back: TokenRecord = serde_json::from_str(&json).expect("back");
+        assert_eq!(back.refresh_token.expose_secret(), "sekrit-r");
+        assert!(back.same_refresh_token(&rec));
+        let shown = format!("{rec:?} {r:?}");
+        assert!(!shown.contains("sekrit"), "{shown}");
+    }
+}
