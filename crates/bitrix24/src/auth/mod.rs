@@ -5,6 +5,7 @@
 //! [`Auth::on_expired`] when the portal answered `expired_token`; everything about token
 //! lifetimes, refresh and persistence stays behind these two calls.
 
+mod builder;
 pub mod oauth;
 pub mod redirect;
 pub mod session;
