@@ -28,9 +28,11 @@ async fn a_code_works_once() {
 async fn a_code_expires_after_30_seconds() {
     let sb = sandbox().await;
     let app = sb.app().clone();
-    let code = code_for(&sb, &app).await;
-    sb.advance_clock(31.0);
-    assert_error(&exchange(&sb, &app, &code).await, 400, "invalid_grant");
+    let (fresh, stale) = (code_for(&sb, &app).await, code_for(&sb, &app).await);
+    sb.advance_clock(29.0);
+    assert_eq!(exchange(&sb, &app, &fresh).await.status, 200, "alive at 29 s");
+    sb.advance_clock(2.0);
+    assert_error(&exchange(&sb, &app, &stale).await, 400, "invalid_grant");
 }
 
 /// protocol.md §1b: a code is bound to the app it was issued for.
