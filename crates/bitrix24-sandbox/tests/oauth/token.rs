@@ -30,7 +30,11 @@ async fn a_code_expires_after_30_seconds() {
     let app = sb.app().clone();
     let (fresh, stale) = (code_for(&sb, &app).await, code_for(&sb, &app).await);
     sb.advance_clock(29.0);
-    assert_eq!(exchange(&sb, &app, &fresh).await.status, 200, "alive at 29 s");
+    assert_eq!(
+        exchange(&sb, &app, &fresh).await.status,
+        200,
+        "alive at 29 s"
+    );
     sb.advance_clock(2.0);
     assert_error(&exchange(&sb, &app, &stale).await, 400, "invalid_grant");
 }
