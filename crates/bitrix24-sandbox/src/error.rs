@@ -16,8 +16,9 @@ pub struct ApiError {
     pub code: String,
     /// The `error_description` field.
     pub description: String,
-    /// Additional keys, e.g. `argument` for argument errors.
-    pub extra: Map<String, Value>,
+    /// Additional keys, e.g. `argument` for argument errors (a short list keeps the error
+    /// small, since every handler returns it by value).
+    pub extra: Vec<(String, Value)>,
 }
 
 impl ApiError {
@@ -27,7 +28,7 @@ impl ApiError {
             status,
             code: code.into(),
             description: description.into(),
-            extra: Map::new(),
+            extra: Vec::new(),
         }
     }
 
@@ -93,7 +94,8 @@ impl ApiError {
 
     /// Adds an extra key to the error body.
     pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.extra.insert(key.to_string(), value);
+        self.extra.retain(|(k, _)| k != key);
+        self.extra.push((key.to_string(), value));
         self
     }
 
