@@ -139,12 +139,20 @@ pub fn parse_classic(
 ) -> Vec<Cond> {
     let mut out = Vec::new();
     for (key, value) in entries(filter) {
-        if matches!(key.as_str(), "LOGIC" | "__INNER_FILTER" | "CHECK_PERMISSIONS") {
-            notes.push(format!("filter key '{key}' dropped (classic lists have no OR logic)"));
+        if matches!(
+            key.as_str(),
+            "LOGIC" | "__INNER_FILTER" | "CHECK_PERMISSIONS"
+        ) {
+            notes.push(format!(
+                "filter key '{key}' dropped (classic lists have no OR logic)"
+            ));
             continue;
         }
         if kind.has_multifields() {
-            if let Some(type_id) = ["PHONE", "EMAIL", "WEB", "IM"].into_iter().find(|t| *t == key) {
+            if let Some(type_id) = ["PHONE", "EMAIL", "WEB", "IM"]
+                .into_iter()
+                .find(|t| *t == key)
+            {
                 // PrepareMultiFieldFilter: first element only, trimmed, `%` removed, then a
                 // left-prefix LIKE on the raw stored value (no normalisation).
                 let first = if is_array(value) {
@@ -181,14 +189,22 @@ pub fn parse_classic(
         };
         let storage = target.storage();
         let like = matches!(op, Op::Like | Op::Pattern);
-        if like && (storage.is_numeric() || matches!(target, Target::Field(f) if f.like_becomes_equal()))
+        if like
+            && (storage.is_numeric()
+                || matches!(target, Target::Field(f) if f.like_becomes_equal()))
         {
             op = Op::Eq;
         }
-        if matches!(storage, Storage::Date | Storage::DateTime) && matches!(op, Op::Like | Op::Pattern | Op::In) {
+        if matches!(storage, Storage::Date | Storage::DateTime)
+            && matches!(op, Op::Like | Op::Pattern | Op::In)
+        {
             op = Op::Eq;
         }
-        let raw: Vec<&Value> = if is_array(value) { elements(value) } else { vec![value] };
+        let raw: Vec<&Value> = if is_array(value) {
+            elements(value)
+        } else {
+            vec![value]
+        };
         let mut values = Vec::with_capacity(raw.len());
         for v in raw {
             match filter_value(storage, v, offset) {

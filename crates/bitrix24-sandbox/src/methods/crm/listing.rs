@@ -166,6 +166,25 @@ pub struct Page {
     pub next: Option<i64>,
 }
 
+/// The page query of a list (exposed so tests can check its plan).
+pub fn select_sql(kind: Kind, q: &Query, where_sql: &str, offset: i64) -> String {
+    let mut terms: Vec<String> = q
+        .order
+        .iter()
+        .map(|o| format!("{} {}", o.target.sql(kind), if o.asc { "ASC" } else { "DESC" }))
+        .collect();
+    if !q.order.iter().any(|o| matches!(o.target, Target::Field(f) if f.name == "ID")) {
+        terms.push("t.ID ASC".into());
+    }
+    let cols: Vec<String> = q.select.fields.iter().map(|f| format!("t.{}", f.name)).collect();
+    format!(
+        "SELECT t.ID, {} FROM {} t WHERE {where_sql} ORDER BY {} LIMIT {PAGE_SIZE} OFFSET {offset}",
+        if cols.is_empty() { "NULL".to_string() } else { cols.join(", ") },
+        kind.table(),
+        terms.join(", ")
+    )
+}
+
 /// Runs a list query.
 pub fn list(conn: &Connection, kind: Kind, q: &Query) -> rusqlite::Result<Page> {
     let mut params = Vec::new();
@@ -186,21 +205,7 @@ pub fn list(conn: &Connection, kind: Kind, q: &Query) -> rusqlite::Result<Page> 
             ((page - 1) * PAGE_SIZE, total, next)
         }
     };
-    let mut terms: Vec<String> = q
-        .order
-        .iter()
-        .map(|o| format!("{} {}", o.target.sql(kind), if o.asc { "ASC" } else { "DESC" }))
-        .collect();
-    if !q.order.iter().any(|o| matches!(o.target, Target::Field(f) if f.name == "ID")) {
-        terms.push("t.ID ASC".into());
-    }
-    let cols: Vec<String> = q.select.fields.iter().map(|f| format!("t.{}", f.name)).collect();
-    let sql = format!(
-        "SELECT t.ID, {} FROM {} t WHERE {where_sql} ORDER BY {} LIMIT {PAGE_SIZE} OFFSET {offset}",
-        if cols.is_empty() { "NULL".to_string() } else { cols.join(", ") },
-        kind.table(),
-        terms.join(", ")
-    );
+    let sql = select_sql(kind, q, &where_sql, offset);
     let mut stmt = conn.prepare_cached(&sql)?;
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
     let mut out = Vec::new();
@@ -208,7 +213,10 @@ pub fn list(conn: &Connection, kind: Kind, q: &Query) -> rusqlite::Result<Page> 
         let id: i64 = r.get(0)?;
         let mut fields = Map::new();
         for (i, f) in q.select.fields.iter().enumerate() {
-            fields.insert(f.name.to_string(), super::values::from_sql(f, r.get_ref(i + 1)?));
+            fields.insert(
+                f.name.to_string(),
+                super::values::from_sql(f, r.get_ref(i + 1)?),
+            );
         }
         out.push(Record {
             id,
@@ -238,3 +246,47 @@ pub fn list(conn: &Connection, kind: Kind, q: &Query) -> rusqlite::Result<Page> 
     })
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::UtcOffset;
+
+    fn plan(conn: &Connection, filter: Value, order: Value) -> String {
+        let mut notes = Vec::new();
+        let q = Query {
+            filter: filter::parse_classic(Kind::Lead, &filter, &[], UtcOffset::UTC, &mut notes),
+            order: Order::classic(Kind::Lead, &order, &[]),
+            select: Select::all(Kind::Lead),
+            paging: Paging::NoCount,
+        };
+        let mut params = Vec::new();
+        let w = filter::where_sql(Kind::Lead, &q.filter, &mut params);
+        let sql = format!("EXPLAIN QUERY PLAN {}", select_sql(Kind::Lead, &q, &w, 0));
+        let mut stmt = conn.prepare(&sql).expect("prepare");
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get::<_, String>(3))
+            .expect("plan");
+        rows.map(|r| r.expect("row")).collect::<Vec<_>>().join(" | ")
+    }
+
+    /// The keyset page (`order[ID]=ASC`, `filter[>ID]=N`) is a rowid range, not a scan.
+    #[test]
+    fn keyset_page_uses_the_rowid_range() {
+        let conn = crate::db::open(None).expect("db");
+        super::super::seed::seed_leads(&conn, 200, 1_700_000_000).expect("seed");
+        let p = plan(&conn, json!({">ID": "100"}), json!({"ID": "ASC"}));
+        assert!(p.contains("rowid>?"), "{p}");
+        assert!(!p.contains("TEMP B-TREE"), "{p}");
+    }
+
+    /// `filter[PHONE]` searches the crm_fm value index (LIKE prefix on a NOCASE column).
+    #[test]
+    fn phone_prefix_uses_the_value_index() {
+        let conn = crate::db::open(None).expect("db");
+        super::super::seed::seed_leads(&conn, 200, 1_700_000_000).expect("seed");
+        let p = plan(&conn, json!({"PHONE": "+7 903"}), json!({}));
+        assert!(p.contains("crm_fm_value"), "{p}");
+        assert!(!p.contains("SCAN t"), "{p}");
+    }
+}

@@ -1,6 +1,7 @@
 //! CRM methods: classic `crm.{lead,deal,contact,company}.*`, `crm.item.*`, user fields,
 //! directories and duplicate search.
 
+pub mod classic;
 pub mod directory;
 pub mod duplicate;
 pub mod entity;
@@ -8,10 +9,17 @@ pub mod fields;
 pub mod filter;
 pub mod item;
 pub mod listing;
+pub mod multifield;
 pub mod schema;
+pub mod seed;
 pub mod store;
 pub mod userfield;
+pub mod userfield_api;
+pub mod userfield_rows;
 pub mod values;
+pub mod write;
+
+pub use seed::seed_leads;
 
 use super::Registry;
 
@@ -23,4 +31,6 @@ pub fn register(r: &mut Registry) {
     directory::register(r);
     duplicate::register(r);
     item::register(r);
+    classic::register(r);
+    userfield_api::register(r);
 }

@@ -251,10 +251,14 @@ mod tests {
     fn schema_matches_field_tables() {
         let conn = rusqlite::Connection::open_in_memory().expect("db");
         conn.execute_batch(super::SQL).expect("schema applies");
-        conn.execute_batch(super::SQL).expect("schema applies twice");
+        conn.execute_batch(super::SQL)
+            .expect("schema applies twice");
         for kind in Kind::ALL {
             let mut stmt = conn
-                .prepare(&format!("SELECT name FROM pragma_table_info('{}')", kind.table()))
+                .prepare(&format!(
+                    "SELECT name FROM pragma_table_info('{}')",
+                    kind.table()
+                ))
                 .expect("pragma");
             let cols: Vec<String> = stmt
                 .query_map([], |r| r.get(0))

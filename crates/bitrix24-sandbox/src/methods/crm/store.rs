@@ -91,7 +91,11 @@ pub(crate) fn read_columns(
     cols: &[&'static Field],
 ) -> rusqlite::Result<Option<Map<String, Value>>> {
     let names: Vec<&str> = cols.iter().map(|f| f.name).collect();
-    let sql = format!("SELECT {} FROM {} WHERE ID = ?1", names.join(", "), kind.table());
+    let sql = format!(
+        "SELECT {} FROM {} WHERE ID = ?1",
+        names.join(", "),
+        kind.table()
+    );
     conn.prepare_cached(&sql)?
         .query_row([id], |r| {
             let mut m = Map::new();
@@ -134,10 +138,7 @@ pub fn read_multi(
 
 /// Stored-form values of known columns, skipping `ID`, unknown names and fields without a
 /// column.
-fn column_values<'a>(
-    kind: Kind,
-    fields: &'a Map<String, Value>,
-) -> Vec<(&'static str, &'a Value)> {
+fn column_values<'a>(kind: Kind, fields: &'a Map<String, Value>) -> Vec<(&'static str, &'a Value)> {
     fields
         .iter()
         .filter_map(|(k, v)| {
@@ -162,8 +163,9 @@ pub fn insert(conn: &Connection, kind: Kind, fields: &Map<String, Value>) -> rus
             names.join(", ")
         )
     };
-    conn.prepare_cached(&sql)?
-        .execute(params_from_iter(cols.iter().map(|(_, v)| values::to_sql(v))))?;
+    conn.prepare_cached(&sql)?.execute(params_from_iter(
+        cols.iter().map(|(_, v)| values::to_sql(v)),
+    ))?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -179,11 +181,18 @@ pub fn update(
         return exists(conn, kind, id);
     }
     let sets: Vec<String> = cols.iter().map(|(n, _)| format!("{n} = ?")).collect();
-    let sql = format!("UPDATE {} SET {} WHERE ID = ?", kind.table(), sets.join(", "));
+    let sql = format!(
+        "UPDATE {} SET {} WHERE ID = ?",
+        kind.table(),
+        sets.join(", ")
+    );
     let mut params: Vec<rusqlite::types::Value> =
         cols.iter().map(|(_, v)| values::to_sql(v)).collect();
     params.push(rusqlite::types::Value::Integer(id));
-    Ok(conn.prepare_cached(&sql)?.execute(params_from_iter(params))? > 0)
+    Ok(conn
+        .prepare_cached(&sql)?
+        .execute(params_from_iter(params))?
+        > 0)
 }
 
 /// Deletes an entity with its multifields, user-field values and duplicate codes. Returns

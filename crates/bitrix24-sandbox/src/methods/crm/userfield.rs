@@ -129,7 +129,10 @@ pub fn externalize(def: &UfDef, stored: &[Value], offset: UtcOffset) -> Value {
     if def.multiple {
         Value::Array(stored.iter().map(one).collect())
     } else {
-        stored.first().map(one).unwrap_or_else(|| Value::String(String::new()))
+        stored
+            .first()
+            .map(one)
+            .unwrap_or_else(|| Value::String(String::new()))
     }
 }
 
@@ -150,7 +153,13 @@ pub fn write(
     for (name, vals) in values {
         del.execute(params![kind.type_id(), id, name])?;
         for (seq, v) in vals.iter().enumerate() {
-            ins.execute(params![kind.type_id(), id, name, seq as i64, values::to_sql(v)])?;
+            ins.execute(params![
+                kind.type_id(),
+                id,
+                name,
+                seq as i64,
+                values::to_sql(v)
+            ])?;
         }
     }
     Ok(())
@@ -207,9 +216,18 @@ mod tests {
     #[test]
     fn values_convert_by_type() {
         let off = UtcOffset::UTC;
-        assert_eq!(internalize(&def("integer", false), &json!("12x"), off), vec![json!(12)]);
-        assert_eq!(internalize(&def("boolean", false), &json!("Y"), off), vec![json!(1)]);
-        assert_eq!(internalize(&def("money", false), &json!("100|USD"), off), vec![json!("100|USD")]);
+        assert_eq!(
+            internalize(&def("integer", false), &json!("12x"), off),
+            vec![json!(12)]
+        );
+        assert_eq!(
+            internalize(&def("boolean", false), &json!("Y"), off),
+            vec![json!(1)]
+        );
+        assert_eq!(
+            internalize(&def("money", false), &json!("100|USD"), off),
+            vec![json!("100|USD")]
+        );
         assert!(internalize(&def("datetime", false), &json!("garbage"), off).is_empty());
         let multi = internalize(&def("string", true), &json!({"0": "a", "1": "b"}), off);
         assert_eq!(multi, vec![json!("a"), json!("b")]);
@@ -222,6 +240,9 @@ mod tests {
         let off = UtcOffset::UTC;
         assert_eq!(externalize(&def("string", false), &[], off), json!(""));
         assert_eq!(externalize(&def("string", true), &[], off), json!([]));
-        assert_eq!(externalize(&def("integer", false), &[json!(5)], off), json!("5"));
+        assert_eq!(
+            externalize(&def("integer", false), &[json!(5)], off),
+            json!("5")
+        );
     }
 }

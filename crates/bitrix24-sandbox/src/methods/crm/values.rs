@@ -207,8 +207,12 @@ fn split_date(t: &str) -> Option<(Date, &str)> {
     let (head, rest) = t.split_at(end.unwrap_or(t.len()));
     let parts: Vec<&str> = head.split(['-', '.']).collect();
     let date = match parts.as_slice() {
-        [y, m, d] if head.contains('-') => make_date(num(y, 4..=4)?, num(m, 1..=2)?, num(d, 1..=2)?)?,
-        [d, m, y] if head.contains('.') => make_date(num(y, 4..=4)?, num(m, 1..=2)?, num(d, 1..=2)?)?,
+        [y, m, d] if head.contains('-') => {
+            make_date(num(y, 4..=4)?, num(m, 1..=2)?, num(d, 1..=2)?)?
+        }
+        [d, m, y] if head.contains('.') => {
+            make_date(num(y, 4..=4)?, num(m, 1..=2)?, num(d, 1..=2)?)?
+        }
         _ => return None,
     };
     Some((date, rest))
@@ -227,8 +231,12 @@ fn split_time(t: &str) -> Option<(Time, &str)> {
         [h, m, s] => (num(h, 1..=2)?, num(m, 2..=2)?, num(s, 2..=2)?),
         _ => return None,
     };
-    let time = Time::from_hms(u8::try_from(h).ok()?, u8::try_from(m).ok()?, u8::try_from(s).ok()?)
-        .ok()?;
+    let time = Time::from_hms(
+        u8::try_from(h).ok()?,
+        u8::try_from(m).ok()?,
+        u8::try_from(s).ok()?,
+    )
+    .ok()?;
     Some((time, rest))
 }
 

@@ -1,0 +1,270 @@
+//! `crm.{lead,deal,contact,company}.{add,get,update,delete,list,fields}`: the classic REST
+//! proxies (`CCrmRestProxyBase`, protocol.md §5, server-behavior.md §4, §7).
+
+use super::entity::Kind;
+use super::listing::{Order, Paging, Query, Select, UfSelect};
+use super::store::{self, Record};
+use super::userfield::{self, UfDef};
+use super::{filter, multifield, values, write};
+use crate::error::ApiError;
+use crate::methods::{Call, Output, Registry};
+use crate::php::value::{intval, is_array};
+use serde_json::{json, Map, Value};
+
+/// Method names per kind, in `Kind::ALL` order (the registry wants `&'static str`).
+const NAMES: [[&str; 6]; 4] = [
+    ["crm.lead.add", "crm.lead.get", "crm.lead.update", "crm.lead.delete", "crm.lead.list", "crm.lead.fields"],
+    ["crm.deal.add", "crm.deal.get", "crm.deal.update", "crm.deal.delete", "crm.deal.list", "crm.deal.fields"],
+    [
+        "crm.contact.add",
+        "crm.contact.get",
+        "crm.contact.update",
+        "crm.contact.delete",
+        "crm.contact.list",
+        "crm.contact.fields",
+    ],
+    [
+        "crm.company.add",
+        "crm.company.get",
+        "crm.company.update",
+        "crm.company.delete",
+        "crm.company.list",
+        "crm.company.fields",
+    ],
+];
+
+/// Registers the classic methods of the four entities.
+pub fn register(r: &mut Registry) {
+    let handlers: [crate::methods::Handler; 6] = [add, get, update, delete, list, fields];
+    for names in NAMES {
+        for (name, handler) in names.into_iter().zip(handlers) {
+            r.add(name, "crm", handler);
+        }
+    }
+}
+
+/// The entity kind of a `crm.<kind>.<action>` method name.
+pub fn kind_of(method: &str) -> Result<Kind, ApiError> {
+    method
+        .split('.')
+        .nth(1)
+        .and_then(Kind::from_name)
+        .ok_or_else(ApiError::method_not_found)
+}
+
+/// An array parameter under its accepted spellings (`resolveArrayParam`): as given, UPPER,
+/// Capitalized or `ar`+Capitalized.
+pub fn array_param<'c>(call: &'c Call<'_>, name: &str) -> Option<&'c Value> {
+    let upper = name.to_uppercase();
+    let cap = format!("{}{}", name.get(..1).unwrap_or("").to_uppercase(), name.get(1..).unwrap_or(""));
+    let ar = format!("ar{cap}");
+    call.param_any(&[name, upper.as_str(), cap.as_str(), ar.as_str()])
+}
+
+/// The `id` parameter: a positive integer or "ID is not defined or invalid.".
+pub fn entity_id(call: &Call<'_>) -> Result<i64, ApiError> {
+    let id = call.param_any(&["id", "ID"]).map_or(0, intval);
+    if id <= 0 {
+        return Err(ApiError::crm("ID is not defined or invalid."));
+    }
+    Ok(id)
+}
+
+fn fields_param(call: &Call<'_>) -> Result<Map<String, Value>, ApiError> {
+    match array_param(call, "fields") {
+        Some(Value::Object(m)) => Ok(m.clone()),
+        _ => Err(ApiError::crm("The parameter 'fields' must be array.")),
+    }
+}
+
+fn import_flag(call: &Call<'_>) -> bool {
+    array_param(call, "params")
+        .and_then(|p| p.get("IMPORT"))
+        .is_some_and(|v| values::flag(v) == "Y")
+}
+
+fn add(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let kind = kind_of(call.method)?;
+    let input = fields_param(call)?;
+    let ufs = userfield::defs(call.db, kind)?;
+    let offset = call.portal.config.utc_offset;
+    let mut prepared = write::prepare(kind, &input, &ufs, false, import_flag(call), offset);
+    prepared.errors.extend(multifield::validate(kind, &input));
+    if !prepared.errors.is_empty() {
+        return Err(ApiError::core(prepared.errors.join("<br />")));
+    }
+    let now = call.unix_now();
+    write::defaults(kind, &mut prepared.columns, call.caller.user_id, now, offset);
+    let untitled = write::title_missing(&prepared.columns);
+    let id = store::insert(call.db, kind, &prepared.columns)?;
+    if untitled && kind.field("TITLE").is_some() {
+        if let Some(title) = write::default_title(kind, id) {
+            store::update(call.db, kind, id, &Map::from_iter([("TITLE".into(), json!(title))]))?;
+        }
+    }
+    multifield::merge(call.db, kind, id, &input)?;
+    userfield::write(call.db, kind, id, &prepared.uf)?;
+    call.raise(&format!("ONCRM{}ADD", kind.upper()), json!({"FIELDS": {"ID": id}}));
+    Ok(Output::new(id))
+}
+
+fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let kind = kind_of(call.method)?;
+    let id = entity_id(call)?;
+    let input = fields_param(call)?;
+    let Some(current) = store::get(call.db, kind, id)? else {
+        return Err(ApiError::crm(format!("{} is not found", kind.title())));
+    };
+    let ufs = userfield::defs(call.db, kind)?;
+    let offset = call.portal.config.utc_offset;
+    let mut prepared = write::prepare(kind, &input, &ufs, true, import_flag(call), offset);
+    prepared.errors.extend(multifield::validate(kind, &input));
+    if !prepared.errors.is_empty() {
+        return Err(ApiError::core(prepared.errors.join("<br />")));
+    }
+    let now = call.unix_now();
+    let user = call.caller.user_id;
+    let cols = &mut prepared.columns;
+    if !cols.contains_key("DATE_MODIFY") {
+        cols.insert("DATE_MODIFY".into(), json!(now));
+    }
+    if !cols.contains_key("MODIFY_BY_ID") {
+        cols.insert("MODIFY_BY_ID".into(), json!(user));
+    }
+    let stage_key = match kind {
+        Kind::Lead => Some("STATUS_ID"),
+        Kind::Deal => Some("STAGE_ID"),
+        _ => None,
+    };
+    if let Some(key) = stage_key {
+        let new_stage = cols.get(key).and_then(Value::as_str).map(str::to_string);
+        if let Some(stage) = new_stage.filter(|s| Some(s.as_str()) != current.fields.get(key).and_then(Value::as_str)) {
+            let sem = write::semantic(kind, &stage);
+            let sem_key = if kind == Kind::Lead { "STATUS_SEMANTIC_ID" } else { "STAGE_SEMANTIC_ID" };
+            cols.insert(sem_key.into(), json!(sem));
+            cols.insert("MOVED_BY_ID".into(), json!(user));
+            cols.insert("MOVED_TIME".into(), json!(now));
+            if kind == Kind::Deal {
+                cols.insert("CLOSED".into(), json!(if sem == "P" { "N" } else { "Y" }));
+            } else if sem != "P" {
+                cols.insert("DATE_CLOSED".into(), json!(now));
+            }
+        }
+    }
+    store::update(call.db, kind, id, cols)?;
+    multifield::merge(call.db, kind, id, &input)?;
+    userfield::write(call.db, kind, id, &prepared.uf)?;
+    call.raise(&format!("ONCRM{}UPDATE", kind.upper()), json!({"FIELDS": {"ID": id}}));
+    Ok(Output::new(true))
+}
+
+fn delete(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let kind = kind_of(call.method)?;
+    let id = entity_id(call)?;
+    if !store::delete(call.db, kind, id)? {
+        return Err(ApiError::crm("Not found"));
+    }
+    call.raise(&format!("ONCRM{}DELETE", kind.upper()), json!({"FIELDS": {"ID": id}}));
+    Ok(Output::new(true))
+}
+
+fn get(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let kind = kind_of(call.method)?;
+    let id = entity_id(call)?;
+    let Some(record) = store::get(call.db, kind, id)? else {
+        return Err(ApiError::crm("Not found"));
+    };
+    let ufs = userfield::defs(call.db, kind)?;
+    let all: Vec<&str> = ufs.iter().map(|u| u.field_name.as_str()).collect();
+    Ok(Output::new(render(call, kind, &record, &ufs, &all)))
+}
+
+/// Prints a record the classic way: standard fields, then user fields (`""` when empty),
+/// then the multifield types that have values.
+pub fn render(call: &Call<'_>, kind: Kind, rec: &Record, ufs: &[UfDef], uf_names: &[&str]) -> Value {
+    let offset = call.portal.config.utc_offset;
+    let mut out = Map::new();
+    for (name, v) in &rec.fields {
+        if let Some(f) = kind.field(name) {
+            out.insert(name.clone(), values::externalize(f, v, offset));
+        }
+    }
+    for def in ufs.iter().filter(|u| uf_names.contains(&u.field_name.as_str())) {
+        let stored = match rec.uf.get(&def.field_name) {
+            Some(Value::Array(list)) => list.as_slice(),
+            _ => &[],
+        };
+        out.insert(def.field_name.clone(), userfield::externalize(def, stored, offset));
+    }
+    for (type_id, list) in multifield::externalize(&rec.multi) {
+        out.insert(type_id.to_string(), list);
+    }
+    Value::Object(out)
+}
+
+fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let kind = kind_of(call.method)?;
+    let empty = Value::Object(Map::new());
+    let order = array_param(call, "order").cloned().unwrap_or_else(|| empty.clone());
+    if !is_array(&order) {
+        return Err(ApiError::crm("Parameter 'order' must be array."));
+    }
+    let filter_v = array_param(call, "filter").cloned().unwrap_or_else(|| empty.clone());
+    if !is_array(&filter_v) {
+        return Err(ApiError::crm("Parameter 'filter' must be array."));
+    }
+    // A scalar select is treated as no select (all standard fields); the docs are silent.
+    let select_v = array_param(call, "select").cloned().unwrap_or(empty);
+    let ufs = userfield::defs(call.db, kind)?;
+    let mut notes = Vec::new();
+    let conds = filter::parse_classic(kind, &filter_v, &ufs, call.portal.config.utc_offset, &mut notes);
+    for n in notes {
+        call.note(format!("{}: {n}", call.method));
+    }
+    let select = Select::classic(kind, &select_v, &ufs);
+    let uf_names: Vec<&str> = match &select.uf {
+        UfSelect::None => Vec::new(),
+        UfSelect::All => ufs.iter().map(|u| u.field_name.as_str()).collect(),
+        UfSelect::Named(list) => list.iter().map(String::as_str).collect(),
+    };
+    let query = Query {
+        filter: conds,
+        order: Order::classic(kind, &order, &ufs),
+        select: select.clone(),
+        paging: Paging::from_start(call.start),
+    };
+    let page = store::list(call.db, kind, &query)?;
+    let rows: Vec<Value> = page
+        .rows
+        .iter()
+        .map(|r| render(call, kind, r, &ufs, &uf_names))
+        .collect();
+    Ok(Output::page(Value::Array(rows), page.next, Some(page.total)))
+}
+
+fn fields(call: &mut Call<'_>) -> Result<Output, ApiError> {
+    let kind = kind_of(call.method)?;
+    let mut out = Map::new();
+    for f in kind.fields() {
+        let mut d = json!({
+            "type": f.ty,
+            "isRequired": f.required(),
+            "isReadOnly": f.read_only(),
+            "isImmutable": f.immutable(),
+            "isMultiple": f.multiple(),
+            "isDynamic": false,
+            "title": f.title,
+        });
+        if let Some(dir) = f.status_type {
+            d["statusType"] = json!(dir);
+        }
+        if f.flags & super::entity::DEP != 0 {
+            d["isDeprecated"] = json!(true);
+        }
+        out.insert(f.name.to_string(), d);
+    }
+    for (name, d) in super::userfield_rows::describe(call.db, kind)? {
+        out.insert(name, d);
+    }
+    Ok(Output::new(Value::Object(out)))
+}
