@@ -295,7 +295,74 @@ fn client(conn: &Connection, req: &TokenRequest) -> Result<(i64, String), GrantE
     Ok((id, status))
 }
 
+/// Runs `f` in one `BEGIN IMMEDIATE` transaction: committed when it succeeds, rolled back
+/// when it fails or when the commit itself fails (so no transaction is ever left open on the
+/// shared connection).
+pub fn in_transaction<T, E: From<rusqlite::Error>>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, E>,
+) -> Result<T, E> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let end = match &result {
+        Ok(_) => conn.execute_batch("COMMIT"),
+        Err(_) => conn.execute_batch("ROLLBACK"),
+    };
+    if let Err(e) = end {
+        let _ = conn.execute_batch("ROLLBACK");
+        return Err(e.into());
+    }
+    result
+}
+
 /// Compares secrets without stopping at the first difference.
 pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn count_codes(conn: &Connection) -> i64 {
+        conn.query_row("SELECT COUNT(*) FROM oauth_codes", [], |r| r.get(0))
+            .expect("count")
+    }
+
+    #[test]
+    fn a_failed_transaction_leaves_nothing_and_the_connection_usable() {
+        let conn = crate::db::open(None).expect("db");
+        let failed: Result<(), GrantError> = in_transaction(&conn, |c| {
+            issue_code(c, 1, 1, "crm", 0)?;
+            Err(GrantError::invalid_grant("no"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(count_codes(&conn), 0, "rolled back");
+        let ok: Result<String, GrantError> =
+            in_transaction(&conn, |c| Ok(issue_code(c, 1, 1, "crm", 0)?));
+        assert!(ok.is_ok(), "no transaction was left open");
+        assert_eq!(count_codes(&conn), 1);
+    }
+
+    #[test]
+    fn array_or_empty_parameters_are_missing() {
+        let params = |v: serde_json::Value| v.as_object().cloned().expect("object");
+        let base = json!({"grant_type": "refresh_token", "client_id": "a", "client_secret": "b"});
+        let mut with_array = params(base.clone());
+        with_array.insert("refresh_token".into(), json!({"0": "x"}));
+        let err = TokenRequest::from_params(&with_array).expect_err("array is not a token");
+        assert_eq!((err.status, err.error), (400, "invalid_request"));
+        let mut empty = params(base.clone());
+        empty.insert("refresh_token".into(), json!(""));
+        assert!(TokenRequest::from_params(&empty).is_err());
+        let mut good = params(base);
+        good.insert("refresh_token".into(), json!("x"));
+        let req = TokenRequest::from_params(&good).expect("valid");
+        assert!(req.grant == Grant::RefreshToken("x".into()));
+        assert!(
+            !format!("{req:?}").contains("\"b\""),
+            "Debug hides the secret"
+        );
+    }
 }

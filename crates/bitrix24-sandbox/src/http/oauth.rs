@@ -85,11 +85,10 @@ async fn authorize_answer(
         let consent = grant_page::resolve(&db, client_id.as_deref(), user_id.as_deref())?;
         let now = portal.unix();
         grant_page::check_token(&db, &consent, &state, &page_token, now)?;
-        db.execute_batch("BEGIN IMMEDIATE")?;
-        let code = grant_page::allow(&db, &consent, now);
-        let end = if code.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        db.execute_batch(end)?;
-        Ok((consent, code?))
+        let code = oauth::in_transaction(&db, |conn| {
+            grant_page::allow(conn, &consent, now).map_err(ConsentError::from)
+        })?;
+        Ok((consent, code))
     })
     .await;
     let (consent, code) = match outcome {
@@ -131,10 +130,7 @@ async fn token(
         let db = worker.db();
         // One write transaction per grant: the portal lock and BEGIN IMMEDIATE serialise
         // concurrent refreshes of one token, so only the first can consume it.
-        db.execute_batch("BEGIN IMMEDIATE")?;
-        let result = oauth::exchange(&db, &req, worker.unix());
-        db.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" })?;
-        result
+        oauth::in_transaction(&db, |conn| oauth::exchange(conn, &req, worker.unix()))
     })
     .await
     .unwrap_or_else(|join| {
