@@ -52,10 +52,14 @@ impl RateLimits {
         Self { params: None }
     }
 
+    /// The limiter keeps a margin of 1/20 of the bucket (at least one request when the bucket
+    /// holds more than one): requests released on time can still reach the portal bunched up
+    /// (connection setup, scheduling), and a full bucket has no room for that.
     pub(crate) fn build(self) -> Option<DefaultDirectRateLimiter> {
         let (rate, burst) = self.params?;
         let period = Duration::from_secs_f64(1.0 / rate);
-        let burst = NonZeroU32::new(burst)?;
+        let margin = if burst > 1 { (burst / 20).max(1) } else { 0 };
+        let burst = NonZeroU32::new(burst - margin)?;
         let quota = Quota::with_period(period)?.allow_burst(burst);
         Some(RateLimiter::direct(quota))
     }
@@ -184,11 +188,13 @@ mod tests {
 
     #[test]
     fn governor_quota_matches_the_bucket() {
-        let l = RateLimits::custom(2.0, 3).build().unwrap();
+        let l = RateLimits::custom(2.0, 4).build().unwrap();
         for _ in 0..3 {
             assert!(l.check().is_ok());
         }
-        assert!(l.check().is_err(), "the burst is spent");
+        assert!(l.check().is_err(), "the burst less the margin is spent");
+        let l = RateLimits::standard().build().unwrap();
+        assert_eq!((0..60).filter(|_| l.check().is_ok()).count(), 48);
         assert!(RateLimits::off().build().is_none());
     }
 }
