@@ -132,8 +132,11 @@ mod tests {
 
     #[test]
     fn empty_forms_fold_into_none() {
-        let p: Probe =
-            decode(serde_json::json!({"company": "0", "text": "", "items": {}}), "probe").unwrap();
+        let p: Probe = decode(
+            serde_json::json!({"company": "0", "text": "", "items": {}}),
+            "probe",
+        )
+        .unwrap();
         assert_eq!(p.company, None);
         assert_eq!(p.text, None);
         assert!(p.items.is_empty());

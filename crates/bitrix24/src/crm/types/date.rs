@@ -74,7 +74,9 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
         Value::Null => Ok(None),
         Value::String(s) if s.trim().is_empty() => Ok(None),
         Value::String(s) => Ok(Some(s)),
-        other => Err(D::Error::custom(format!("expected a date string, found {other}"))),
+        other => Err(D::Error::custom(format!(
+            "expected a date string, found {other}"
+        ))),
     }
 }
 

@@ -219,7 +219,9 @@ mod tests {
 
     #[test]
     fn refuses_zero_negative_and_junk() {
-        for bad in ["0", "\"0\"", "-5", "\"-5\"", "\"+5\"", "\"\"", "\"12a\"", "1.5", "null"] {
+        for bad in [
+            "0", "\"0\"", "-5", "\"-5\"", "\"+5\"", "\"\"", "\"12a\"", "1.5", "null",
+        ] {
             assert!(serde_json::from_str::<DealId>(bad).is_err(), "{bad}");
         }
         assert!("".parse::<UserId>().is_err());

@@ -9,9 +9,7 @@ pub mod yn;
 
 pub(crate) use enums::wire_enum;
 pub use enums::{CompanyType, ContactType, DealType, LeadStatus, Semantic, Source, StageId};
-pub use id::{
-    marker, CompanyId, ContactId, DealId, Id, LeadId, MultifieldId, UserId,
-};
+pub use id::{marker, CompanyId, ContactId, DealId, Id, LeadId, MultifieldId, UserId};
 pub use money::{Amount, Money};
 
 use serde_json::Value;
