@@ -37,6 +37,7 @@ pub mod http;
 pub mod limits;
 pub mod methods;
 pub mod php;
+pub mod serve;
 pub mod state;
 pub mod tls;
 

@@ -3,6 +3,7 @@
 //! `rest/lib/oauth/auth.php`). Every failure here is HTTP 401.
 
 pub mod apps;
+pub mod consent;
 pub mod oauth;
 pub mod secret;
 

@@ -5,11 +5,6 @@
 //! (the docs say "do not use the old one anymore"; strict is the safe reading, listed in the
 //! sandbox README).
 
-// The consent half of the OAuth server lives in its own file; it is declared here so the
-// auth module list (owned by the core) need not change.
-#[path = "consent.rs"]
-pub mod consent;
-
 use super::secret;
 use crate::php::value::as_string;
 use rusqlite::{params, Connection, OptionalExtension};

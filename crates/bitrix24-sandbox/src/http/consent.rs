@@ -3,7 +3,7 @@
 //! The page is small and stable for headless-browser tests: the Allow button is
 //! `button#allow`, the Deny button `button#deny`, an error is shown in `#error`.
 
-use crate::auth::oauth::consent::Consent;
+use crate::auth::consent::Consent;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#eef2f4;margin:0;\
 color:#333}main{max-width:420px;margin:64px auto;background:#fff;border-radius:10px;\

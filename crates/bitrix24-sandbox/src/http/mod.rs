@@ -2,6 +2,7 @@
 //! `/_sandbox/…` for the admin API (off unless a key is configured).
 
 pub mod admin;
+pub mod consent;
 pub mod oauth;
 pub mod request;
 pub mod response;

@@ -6,11 +6,8 @@
 //! header the client used), and `server_endpoint` is `{sandbox}/rest/` (the real one is
 //! `https://oauth.bitrix.info/rest/`, which serves the OAuth server's own methods).
 
-#[path = "consent.rs"]
-mod consent;
-
-use super::{request, response, Https};
-use crate::auth::oauth::consent::{self as grant_page, Consent, ConsentError};
+use super::{consent, request, response, Https};
+use crate::auth::consent::{self as grant_page, Consent, ConsentError};
 use crate::auth::oauth::{self, GrantError, Granted, TokenRequest};
 use crate::php::value::as_string;
 use crate::state::Portal;
@@ -122,6 +119,13 @@ async fn token(
     https: Option<Extension<Https>>,
     body: Bytes,
 ) -> Response {
+    // Injected latency (fault `only_methods: ["oauth.token"]`) is waited out BEFORE anything is
+    // processed: a client that drops the connection meanwhile cancels this handler, so a
+    // refresh killed in flight rotates nothing (what the client's crash test relies on).
+    let (_, latency) = portal.faults.decide("oauth.token");
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     let params = request::params(uri.query(), content_type(&headers).as_deref(), &body);
     let (host, base) = own_host(&headers, &uri, &portal, https.is_some());
     let worker = portal.clone();

@@ -1,0 +1,3 @@
+//! One module per `b24` command.
+
+pub mod sandbox;

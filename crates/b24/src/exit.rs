@@ -1,0 +1,71 @@
+//! Exit codes scripts can rely on, and the one error type of the CLI.
+
+use std::process::ExitCode;
+
+/// Why a command failed, which decides the exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Wrong arguments or input files (exit 2).
+    #[error("{0}")]
+    Usage(String),
+    /// No usable credentials: log in again (exit 3).
+    #[error("{0}")]
+    Auth(String),
+    /// The portal answered with an error (exit 4).
+    #[error("{0}")]
+    Api(String),
+    /// The portal could not be reached (exit 5).
+    #[error("{0}")]
+    Network(String),
+    /// Some rows were rejected; the rest was done (exit 6).
+    #[error("{0}")]
+    Partial(String),
+    /// Anything else (exit 1).
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CliError {
+    /// The process exit code for this error.
+    pub fn code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            CliError::Other(_) => 1,
+            CliError::Usage(_) => 2,
+            CliError::Auth(_) => 3,
+            CliError::Api(_) => 4,
+            CliError::Network(_) => 5,
+            CliError::Partial(_) => 6,
+        })
+    }
+}
+
+impl From<bitrix24::Error> for CliError {
+    fn from(e: bitrix24::Error) -> Self {
+        use bitrix24::ErrorKind as K;
+        let text = e.to_string();
+        match e.kind() {
+            K::ReauthorizationRequired => CliError::Auth(format!(
+                "{text}\nRun `b24 auth login` again for this profile."
+            )),
+            K::Api => CliError::Api(text),
+            K::Transport => CliError::Network(text),
+            K::InvalidInput | K::OAuthRedirect => CliError::Usage(text),
+            _ => CliError::Other(text),
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Other(e.to_string())
+    }
+}
+
+/// The result type of commands.
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+/// Text for `--help`: what each exit code means.
+pub const EXIT_CODES_HELP: &str =
+    "Exit codes: 0 success, 1 other failure, 2 bad arguments or input, \
+3 authorization needed (run `b24 auth login`), 4 the portal answered with an error, \
+5 the portal could not be reached, 6 done but some rows were rejected.";
