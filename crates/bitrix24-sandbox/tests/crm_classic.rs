@@ -40,7 +40,10 @@ async fn get_prints_strings_and_defaults() {
     assert_eq!(lead["BIRTHDATE"], json!(""));
     assert_eq!(lead["COMMENTS"], Value::Null);
     let created = lead["DATE_CREATE"].as_str().expect("date");
-    assert!(created.ends_with("+03:00") && created.contains('T'), "{created}");
+    assert!(
+        created.ends_with("+03:00") && created.contains('T'),
+        "{created}"
+    );
 }
 
 /// server-behavior.md §7: unknown and read-only fields are silently dropped; dates are
@@ -54,20 +57,33 @@ async fn unknown_read_only_and_bad_date_fields_are_dropped() {
         "TITLE": "T", "NOPE": "x", "ID": 999, "DATE_CREATE": "2001-01-01T00:00:00+00:00",
         "CREATED_BY_ID": 2, "BIRTHDATE": "1990-05-20", "title": "lower-case key ignored"
     }});
-    let id = post_json(&url, "crm.lead.add", &body).await.result().as_i64().expect("id");
+    let id = post_json(&url, "crm.lead.add", &body)
+        .await
+        .result()
+        .as_i64()
+        .expect("id");
     assert_ne!(id, 999);
     let lead = post_form(&url, "crm.lead.get", &[("ID", &id.to_string())]).await;
     let lead = lead.result();
     assert_eq!(lead["TITLE"], json!("T"));
     assert!(lead.get("NOPE").is_none());
     assert_eq!(lead["CREATED_BY_ID"], json!("1"));
-    assert!(!lead["DATE_CREATE"].as_str().unwrap_or("").starts_with("2001"));
+    assert!(!lead["DATE_CREATE"]
+        .as_str()
+        .unwrap_or("")
+        .starts_with("2001"));
     assert_eq!(lead["BIRTHDATE"], json!("1990-05-20T03:00:00+03:00"));
 
     let upd = json!({"id": id, "fields": {"BIRTHDATE": "not a date", "COMMENTS": "c"}});
-    assert_eq!(post_json(&url, "crm.lead.update", &upd).await.result(), &json!(true));
+    assert_eq!(
+        post_json(&url, "crm.lead.update", &upd).await.result(),
+        &json!(true)
+    );
     let lead = post_form(&url, "crm.lead.get", &[("id", &id.to_string())]).await;
-    assert_eq!(lead.result()["BIRTHDATE"], json!("1990-05-20T03:00:00+03:00"));
+    assert_eq!(
+        lead.result()["BIRTHDATE"],
+        json!("1990-05-20T03:00:00+03:00")
+    );
     assert_eq!(lead.result()["COMMENTS"], json!("c"));
 }
 
@@ -78,8 +94,17 @@ async fn update_merges_and_returns_true() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
     let body = json!({"fields": {"TITLE": "Deal", "OPPORTUNITY": "1 500,5", "BEGINDATE": "2024-01-15 10:00:00"}});
-    let id = post_json(&url, "crm.deal.add", &body).await.result().as_i64().expect("id");
-    let r = post_json(&url, "crm.deal.update", &json!({"ID": id, "Fields": {"COMMENTS": "x"}})).await;
+    let id = post_json(&url, "crm.deal.add", &body)
+        .await
+        .result()
+        .as_i64()
+        .expect("id");
+    let r = post_json(
+        &url,
+        "crm.deal.update",
+        &json!({"ID": id, "Fields": {"COMMENTS": "x"}}),
+    )
+    .await;
     assert_eq!(r.result(), &json!(true));
     let deal = post_form(&url, "crm.deal.get", &[("id", &id.to_string())]).await;
     let deal = deal.result();
@@ -98,14 +123,38 @@ async fn errors_use_the_classic_texts() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
     for (method, form, text) in [
-        ("crm.lead.get", vec![("id", "abc")], "ID is not defined or invalid."),
-        ("crm.lead.get", vec![("id", "-3")], "ID is not defined or invalid."),
+        (
+            "crm.lead.get",
+            vec![("id", "abc")],
+            "ID is not defined or invalid.",
+        ),
+        (
+            "crm.lead.get",
+            vec![("id", "-3")],
+            "ID is not defined or invalid.",
+        ),
         ("crm.lead.get", vec![("id", "777")], "Not found"),
-        ("crm.lead.update", vec![("id", "777"), ("fields[TITLE]", "x")], "Lead is not found"),
-        ("crm.contact.update", vec![("id", "777"), ("fields[NAME]", "x")], "Contact is not found"),
+        (
+            "crm.lead.update",
+            vec![("id", "777"), ("fields[TITLE]", "x")],
+            "Lead is not found",
+        ),
+        (
+            "crm.contact.update",
+            vec![("id", "777"), ("fields[NAME]", "x")],
+            "Contact is not found",
+        ),
         ("crm.company.delete", vec![("id", "777")], "Not found"),
-        ("crm.lead.list", vec![("order", "ID")], "Parameter 'order' must be array."),
-        ("crm.lead.list", vec![("filter", "x")], "Parameter 'filter' must be array."),
+        (
+            "crm.lead.list",
+            vec![("order", "ID")],
+            "Parameter 'order' must be array.",
+        ),
+        (
+            "crm.lead.list",
+            vec![("filter", "x")],
+            "Parameter 'filter' must be array.",
+        ),
     ] {
         let r = post_form(&url, method, &form).await;
         assert_eq!(r.error(), (400, ""), "{method}: {}", r.text);
@@ -157,7 +206,15 @@ async fn fields_describe_every_field() {
     assert_eq!(f["PHONE"]["type"], json!("crm_multifield"));
     assert_eq!(f["PHONE"]["isMultiple"], json!(true));
     assert_eq!(f["STATUS_ID"]["statusType"], json!("STATUS"));
-    for key in ["type", "isRequired", "isReadOnly", "isImmutable", "isMultiple", "isDynamic", "title"] {
+    for key in [
+        "type",
+        "isRequired",
+        "isReadOnly",
+        "isImmutable",
+        "isMultiple",
+        "isDynamic",
+        "title",
+    ] {
         assert!(f["TITLE"].get(key).is_some(), "{key}");
     }
     let d = post_form(&url, "crm.deal.fields", &[]).await;

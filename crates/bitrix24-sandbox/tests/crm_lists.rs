@@ -7,7 +7,12 @@ use serde_json::{json, Value};
 
 async fn add_leads(url: &str, n: usize) {
     for i in 0..n {
-        let r = post_form(url, "crm.lead.add", &[("fields[TITLE]", &format!("Lead {i:03}"))]).await;
+        let r = post_form(
+            url,
+            "crm.lead.add",
+            &[("fields[TITLE]", &format!("Lead {i:03}"))],
+        )
+        .await;
         assert!(r.result().is_u64());
     }
 }
@@ -18,7 +23,11 @@ async fn list_with(url: &str, method: &str, key: &str, v: Value) -> common::Repl
 
 fn ids(v: &Value) -> Vec<i64> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|r| r["ID"].as_str()?.parse().ok()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r["ID"].as_str()?.parse().ok())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -31,7 +40,10 @@ async fn pages_of_fifty_with_rounded_start() {
     add_leads(&url, 120).await;
     let p1 = post_form(&url, "crm.lead.list", &[]).await;
     assert_eq!(ids(p1.result()).len(), 50);
-    assert_eq!((p1.body["next"].clone(), p1.body["total"].clone()), (json!(50), json!(120)));
+    assert_eq!(
+        (p1.body["next"].clone(), p1.body["total"].clone()),
+        (json!(50), json!(120))
+    );
     let p = post_form(&url, "crm.lead.list", &[("start", "60")]).await;
     assert_eq!(ids(p.result()).first(), Some(&51));
     assert_eq!(p.body["next"], json!(100));
@@ -74,17 +86,37 @@ async fn filter_operators_and_quirks() {
     let count = |r: &common::Reply| ids(r.result()).len();
     let q = |f: Value| list_with(&url, "crm.lead.list", "filter", f);
     assert_eq!(count(&q(json!({">=ID": "10"})).await), 3);
-    assert_eq!(count(&q(json!({"<ID": "9"})).await), 8, "numeric, not text, comparison");
+    assert_eq!(
+        count(&q(json!({"<ID": "9"})).await),
+        8,
+        "numeric, not text, comparison"
+    );
     assert_eq!(count(&q(json!({"!ID": 1})).await), 11);
     assert_eq!(count(&q(json!({"@ID": [1, 2, 3]})).await), 3);
     assert_eq!(count(&q(json!({"!@ID": [1, 2, 3]})).await), 9);
     assert_eq!(count(&q(json!({"%TITLE": "ead 01"})).await), 2);
-    assert_eq!(count(&q(json!({"=%TITLE": "lead 00%"})).await), 10, "raw pattern, case-insensitive");
-    assert_eq!(count(&q(json!({"!%TITLE": "ead 01"})).await), 2, "quirk: !% is not negated");
+    assert_eq!(
+        count(&q(json!({"=%TITLE": "lead 00%"})).await),
+        10,
+        "raw pattern, case-insensitive"
+    );
+    assert_eq!(
+        count(&q(json!({"!%TITLE": "ead 01"})).await),
+        2,
+        "quirk: !% is not negated"
+    );
     assert_eq!(count(&q(json!({"TITLE": "Lead 003"})).await), 1);
-    assert_eq!(count(&q(json!({"title": "Lead 003"})).await), 12, "keys are case-sensitive");
+    assert_eq!(
+        count(&q(json!({"title": "Lead 003"})).await),
+        12,
+        "keys are case-sensitive"
+    );
     assert_eq!(count(&q(json!({"NOPE": "1", "LOGIC": "OR"})).await), 12);
-    assert_eq!(count(&q(json!({"COMMENTS": ""})).await), 12, "empty value means empty/NULL");
+    assert_eq!(
+        count(&q(json!({"COMMENTS": ""})).await),
+        12,
+        "empty value means empty/NULL"
+    );
     assert_eq!(count(&q(json!({"!COMMENTS": ""})).await), 0);
     assert_eq!(count(&q(json!({"STATUS_ID": "NEW"})).await), 12);
 }
@@ -95,9 +127,19 @@ async fn datetime_filters_parse_values() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
     add_leads(&url, 3).await;
-    let r = post_json(&url, "crm.lead.list", &json!({"filter": {">DATE_CREATE": "2001-01-01"}})).await;
+    let r = post_json(
+        &url,
+        "crm.lead.list",
+        &json!({"filter": {">DATE_CREATE": "2001-01-01"}}),
+    )
+    .await;
     assert_eq!(ids(r.result()).len(), 3);
-    let r = post_json(&url, "crm.lead.list", &json!({"filter": {"<DATE_CREATE": "2001-01-01T00:00:00Z"}})).await;
+    let r = post_json(
+        &url,
+        "crm.lead.list",
+        &json!({"filter": {"<DATE_CREATE": "2001-01-01T00:00:00Z"}}),
+    )
+    .await;
     assert_eq!(ids(r.result()).len(), 0);
 }
 
@@ -112,12 +154,23 @@ async fn select_rules() {
     let r = post_json(&url, "crm.lead.list", &json!({"select": ["*"]})).await;
     let row = &r.result()[0];
     assert!(row.get("TITLE").is_some() && row.get("PHONE").is_none());
-    let r = post_json(&url, "crm.lead.list", &json!({"select": ["title", "PHONE", "NOPE"]})).await;
+    let r = post_json(
+        &url,
+        "crm.lead.list",
+        &json!({"select": ["title", "PHONE", "NOPE"]}),
+    )
+    .await;
     let row = r.result()[0].as_object().cloned().unwrap_or_default();
-    assert_eq!(row.keys().cloned().collect::<Vec<_>>(), ["ID", "TITLE", "PHONE"]);
+    assert_eq!(
+        row.keys().cloned().collect::<Vec<_>>(),
+        ["ID", "TITLE", "PHONE"]
+    );
     assert_eq!(row["PHONE"][0]["VALUE"], json!("+1 555"));
     let r = post_json(&url, "crm.lead.list", &json!({"select": ["phone"]})).await;
-    assert!(r.result()[0].get("PHONE").is_none(), "multifields are upper case only");
+    assert!(
+        r.result()[0].get("PHONE").is_none(),
+        "multifields are upper case only"
+    );
 }
 
 /// protocol.md §4.7: order keys uppercased, any direction other than ASC is DESC, unknown
@@ -149,9 +202,22 @@ async fn phone_filter_is_a_raw_prefix_match() {
     let q = |f: Value| list_with(&url, "crm.contact.list", "filter", f);
     assert_eq!(ids(q(json!({"PHONE": "7903"})).await.result()), [3]);
     assert_eq!(ids(q(json!({"PHONE": "+7 903"})).await.result()), [1]);
-    assert_eq!(ids(q(json!({"PHONE": ["8903", "7903"]})).await.result()), [2]);
-    assert_eq!(ids(q(json!({"PHONE": "%903%"})).await.result()), Vec::<i64>::new());
+    assert_eq!(
+        ids(q(json!({"PHONE": ["8903", "7903"]})).await.result()),
+        [2]
+    );
+    assert_eq!(
+        ids(q(json!({"PHONE": "%903%"})).await.result()),
+        Vec::<i64>::new()
+    );
     assert_eq!(ids(q(json!({"PHONE": "_903"})).await.result()), [2, 3]);
-    assert_eq!(ids(q(json!({"%PHONE": "7903"})).await.result()).len(), 3, "prefixed key ignored");
-    assert_eq!(ids(q(json!({"EMAIL": "x@"})).await.result()), Vec::<i64>::new());
+    assert_eq!(
+        ids(q(json!({"%PHONE": "7903"})).await.result()).len(),
+        3,
+        "prefixed key ignored"
+    );
+    assert_eq!(
+        ids(q(json!({"EMAIL": "x@"})).await.result()),
+        Vec::<i64>::new()
+    );
 }

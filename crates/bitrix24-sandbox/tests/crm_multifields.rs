@@ -6,7 +6,10 @@ use common::{post_form, post_json, sandbox};
 use serde_json::{json, Value};
 
 async fn get(url: &str, method: &str, id: i64) -> Value {
-    post_form(url, method, &[("id", &id.to_string())]).await.result().clone()
+    post_form(url, method, &[("id", &id.to_string())])
+        .await
+        .result()
+        .clone()
 }
 
 /// protocol.md §4.5: read as [{ID, VALUE_TYPE, VALUE, TYPE_ID}] all strings; VALUE trimmed;
@@ -19,7 +22,11 @@ async fn multifields_read_back_as_strings() {
         "PHONE": [{"VALUE": "  +7 999 1 "}, {"VALUE": ""}],
         "EMAIL": [{"VALUE": "a@example.com", "VALUE_TYPE": "HOME"}],
         "IM": [{"VALUE": "tg", "VALUE_TYPE": "IMOL"}, {"VALUE": "sk"}]}});
-    let id = post_json(&url, "crm.contact.add", &body).await.result().as_i64().expect("id");
+    let id = post_json(&url, "crm.contact.add", &body)
+        .await
+        .result()
+        .as_i64()
+        .expect("id");
     let c = get(&url, "crm.contact.get", id).await;
     let phones = c["PHONE"].as_array().cloned().unwrap_or_default();
     assert_eq!(phones.len(), 1);
@@ -30,7 +37,14 @@ async fn multifields_read_back_as_strings() {
     assert_eq!(c["EMAIL"][0]["VALUE_TYPE"], json!("HOME"));
     assert_eq!(c["IM"][1]["VALUE_TYPE"], json!("OTHER"));
     assert!(c.get("WEB").is_none(), "types without values are absent");
-    assert_eq!((c["HAS_PHONE"].clone(), c["HAS_EMAIL"].clone(), c["HAS_IMOL"].clone()), (json!("Y"), json!("Y"), json!("Y")));
+    assert_eq!(
+        (
+            c["HAS_PHONE"].clone(),
+            c["HAS_EMAIL"].clone(),
+            c["HAS_IMOL"].clone()
+        ),
+        (json!("Y"), json!("Y"), json!("Y"))
+    );
 }
 
 /// server-behavior.md §6: update merges: no ID adds, ID+VALUE changes, DELETE=Y or an empty
@@ -40,7 +54,11 @@ async fn update_merges_multifields() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
     let body = json!({"fields": {"PHONE": [{"VALUE": "111"}, {"VALUE": "222"}, {"VALUE": "333"}]}});
-    let id = post_json(&url, "crm.lead.add", &body).await.result().as_i64().expect("id");
+    let id = post_json(&url, "crm.lead.add", &body)
+        .await
+        .result()
+        .as_i64()
+        .expect("id");
     let lead = get(&url, "crm.lead.get", id).await;
     let pid = |i: usize| lead["PHONE"][i]["ID"].as_str().unwrap_or("").to_string();
     let upd = json!({"id": id, "fields": {"PHONE": [
@@ -49,13 +67,21 @@ async fn update_merges_multifields() {
         {"VALUE": "444"},
         {"VALUE": "333"},
     ]}});
-    assert_eq!(post_json(&url, "crm.lead.update", &upd).await.result(), &json!(true));
+    assert_eq!(
+        post_json(&url, "crm.lead.update", &upd).await.result(),
+        &json!(true)
+    );
     let lead = get(&url, "crm.lead.get", id).await;
     let values: Vec<(String, String)> = lead["PHONE"]
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|p| (p["VALUE"].as_str().unwrap_or("").into(), p["VALUE_TYPE"].as_str().unwrap_or("").into()))
+                .map(|p| {
+                    (
+                        p["VALUE"].as_str().unwrap_or("").into(),
+                        p["VALUE_TYPE"].as_str().unwrap_or("").into(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -91,10 +117,21 @@ async fn deleted_entities_leave_no_phones_behind() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
     let body = json!({"fields": {"TITLE": "C", "PHONE": [{"VALUE": "+49 30 1"}]}});
-    let id = post_json(&url, "crm.company.add", &body).await.result().as_i64().expect("id");
-    post_form(&url, "crm.company.delete", &[("id", &id.to_string())]).await.result();
+    let id = post_json(&url, "crm.company.add", &body)
+        .await
+        .result()
+        .as_i64()
+        .expect("id");
+    post_form(&url, "crm.company.delete", &[("id", &id.to_string())])
+        .await
+        .result();
     let body = json!({"fields": {"TITLE": "D", "PHONE": [{"VALUE": "+49 30 2"}]}});
     post_json(&url, "crm.company.add", &body).await.result();
-    let r = post_json(&url, "crm.company.list", &json!({"filter": {"PHONE": "+49"}})).await;
+    let r = post_json(
+        &url,
+        "crm.company.list",
+        &json!({"filter": {"PHONE": "+49"}}),
+    )
+    .await;
     assert_eq!(r.body["total"], json!(1));
 }

@@ -41,16 +41,46 @@ async fn userfield_add_forces_the_prefix() {
 async fn userfield_add_errors() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let r = post_json(&url, "crm.lead.userfield.add", &json!({"fields": {"USER_TYPE_ID": "string"}})).await;
+    let r = post_json(
+        &url,
+        "crm.lead.userfield.add",
+        &json!({"fields": {"USER_TYPE_ID": "string"}}),
+    )
+    .await;
     assert_eq!(r.error(), (400, ""));
-    assert_eq!(r.body["error_description"], json!("The 'FIELD_NAME' field is not found."));
-    let r = post_json(&url, "crm.lead.userfield.add", &json!({"fields": {"FIELD_NAME": "X"}})).await;
-    assert_eq!(r.body["error_description"], json!("The 'USER_TYPE_ID' field is not found."));
-    assert_eq!(add_uf(&url, "bad-name", "string", json!({})).await.error(), (400, "ERROR_CORE"));
-    assert_eq!(add_uf(&url, &"A".repeat(44), "string", json!({})).await.error(), (400, "ERROR_CORE"));
-    assert_eq!(add_uf(&url, "T", "no_such_type", json!({})).await.error(), (400, "ERROR_CORE"));
+    assert_eq!(
+        r.body["error_description"],
+        json!("The 'FIELD_NAME' field is not found.")
+    );
+    let r = post_json(
+        &url,
+        "crm.lead.userfield.add",
+        &json!({"fields": {"FIELD_NAME": "X"}}),
+    )
+    .await;
+    assert_eq!(
+        r.body["error_description"],
+        json!("The 'USER_TYPE_ID' field is not found.")
+    );
+    assert_eq!(
+        add_uf(&url, "bad-name", "string", json!({})).await.error(),
+        (400, "ERROR_CORE")
+    );
+    assert_eq!(
+        add_uf(&url, &"A".repeat(44), "string", json!({}))
+            .await
+            .error(),
+        (400, "ERROR_CORE")
+    );
+    assert_eq!(
+        add_uf(&url, "T", "no_such_type", json!({})).await.error(),
+        (400, "ERROR_CORE")
+    );
     add_uf(&url, "DUP", "string", json!({})).await.result();
-    assert_eq!(add_uf(&url, "dup", "string", json!({})).await.error(), (400, "ERROR_CORE"));
+    assert_eq!(
+        add_uf(&url, "dup", "string", json!({})).await.error(),
+        (400, "ERROR_CORE")
+    );
 }
 
 /// server-behavior.md §7: get returns every UF field (empty as ""); values by type: money
@@ -63,14 +93,30 @@ async fn userfield_values_round_trip() {
     add_uf(&url, "FLAG", "boolean", json!({})).await.result();
     add_uf(&url, "WHEN", "datetime", json!({})).await.result();
     add_uf(&url, "EMPTY", "string", json!({})).await.result();
-    add_uf(&url, "TAGS", "string", json!({"MULTIPLE": "Y"})).await.result();
-    add_uf(&url, "PICK", "enumeration", json!({"LIST": [{"VALUE": "One"}, {"VALUE": "Two"}]})).await.result();
+    add_uf(&url, "TAGS", "string", json!({"MULTIPLE": "Y"}))
+        .await
+        .result();
+    add_uf(
+        &url,
+        "PICK",
+        "enumeration",
+        json!({"LIST": [{"VALUE": "One"}, {"VALUE": "Two"}]}),
+    )
+    .await
+    .result();
     let ufs = post_form(&url, "crm.lead.userfield.list", &[]).await;
-    let pick = ufs.result()[5]["LIST"][1]["ID"].as_str().unwrap_or("").to_string();
+    let pick = ufs.result()[5]["LIST"][1]["ID"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     let body = json!({"fields": {"TITLE": "U", "UF_CRM_MONEY": "100|USD", "UF_CRM_FLAG": "Y",
         "UF_CRM_WHEN": "2024-01-15T10:00:00+03:00", "UF_CRM_TAGS": ["a", "b"], "UF_CRM_PICK": pick,
         "UF_CRM_UNKNOWN": "x"}});
-    let id = post_json(&url, "crm.lead.add", &body).await.result().as_i64().expect("id");
+    let id = post_json(&url, "crm.lead.add", &body)
+        .await
+        .result()
+        .as_i64()
+        .expect("id");
     let lead = post_form(&url, "crm.lead.get", &[("id", &id.to_string())]).await;
     let lead = lead.result();
     assert_eq!(lead["UF_CRM_MONEY"], json!("100|USD"));
@@ -84,14 +130,25 @@ async fn userfield_values_round_trip() {
     let r = post_json(&url, "crm.lead.list", &json!({"select": ["ID", "UF_*"]})).await;
     assert_eq!(r.result()[0]["UF_CRM_MONEY"], json!("100|USD"));
     let r = post_json(&url, "crm.lead.list", &json!({"select": ["UF_CRM_FLAG"]})).await;
-    let keys: Vec<String> = r.result()[0].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    let keys: Vec<String> = r.result()[0]
+        .as_object()
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
     assert_eq!(keys, ["ID", "UF_CRM_FLAG"]);
-    let r = post_json(&url, "crm.lead.list", &json!({"filter": {"UF_CRM_MONEY": "100|USD"}})).await;
+    let r = post_json(
+        &url,
+        "crm.lead.list",
+        &json!({"filter": {"UF_CRM_MONEY": "100|USD"}}),
+    )
+    .await;
     assert_eq!(r.body["total"], json!(1));
 
     let fields = post_form(&url, "crm.lead.fields", &[]).await;
     assert_eq!(fields.result()["UF_CRM_PICK"]["isDynamic"], json!(true));
-    assert_eq!(fields.result()["UF_CRM_PICK"]["items"][0]["VALUE"], json!("One"));
+    assert_eq!(
+        fields.result()["UF_CRM_PICK"]["items"][0]["VALUE"],
+        json!("One")
+    );
 }
 
 /// protocol.md §5.7: get/update/delete take id; a missing id is ERROR_NOT_FOUND.
@@ -99,14 +156,28 @@ async fn userfield_values_round_trip() {
 async fn userfield_get_update_delete() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let id = add_uf(&url, "X", "string", json!({})).await.result().as_i64().expect("id");
+    let id = add_uf(&url, "X", "string", json!({}))
+        .await
+        .result()
+        .as_i64()
+        .expect("id");
     let sid = id.to_string();
-    let r = post_json(&url, "crm.lead.userfield.update", &json!({"id": id, "fields": {"SORT": 7, "LABEL": "Ex"}})).await;
+    let r = post_json(
+        &url,
+        "crm.lead.userfield.update",
+        &json!({"id": id, "fields": {"SORT": 7, "LABEL": "Ex"}}),
+    )
+    .await;
     assert_eq!(r.result(), &json!(true));
     let got = post_form(&url, "crm.lead.userfield.get", &[("id", &sid)]).await;
     assert_eq!(got.result()["SORT"], json!("7"));
     assert_eq!(got.result()["LIST_COLUMN_LABEL"], json!("Ex"));
-    assert_eq!(post_form(&url, "crm.lead.userfield.delete", &[("id", &sid)]).await.result(), &json!(true));
+    assert_eq!(
+        post_form(&url, "crm.lead.userfield.delete", &[("id", &sid)])
+            .await
+            .result(),
+        &json!(true)
+    );
     let r = post_form(&url, "crm.lead.userfield.get", &[("id", &sid)]).await;
     assert_eq!(r.error(), (400, "ERROR_NOT_FOUND"));
 }

@@ -13,8 +13,22 @@ use serde_json::{json, Map, Value};
 
 /// Method names per kind, in `Kind::ALL` order (the registry wants `&'static str`).
 const NAMES: [[&str; 6]; 4] = [
-    ["crm.lead.add", "crm.lead.get", "crm.lead.update", "crm.lead.delete", "crm.lead.list", "crm.lead.fields"],
-    ["crm.deal.add", "crm.deal.get", "crm.deal.update", "crm.deal.delete", "crm.deal.list", "crm.deal.fields"],
+    [
+        "crm.lead.add",
+        "crm.lead.get",
+        "crm.lead.update",
+        "crm.lead.delete",
+        "crm.lead.list",
+        "crm.lead.fields",
+    ],
+    [
+        "crm.deal.add",
+        "crm.deal.get",
+        "crm.deal.update",
+        "crm.deal.delete",
+        "crm.deal.list",
+        "crm.deal.fields",
+    ],
     [
         "crm.contact.add",
         "crm.contact.get",
@@ -56,7 +70,11 @@ pub fn kind_of(method: &str) -> Result<Kind, ApiError> {
 /// Capitalized or `ar`+Capitalized.
 pub fn array_param<'c>(call: &'c Call<'_>, name: &str) -> Option<&'c Value> {
     let upper = name.to_uppercase();
-    let cap = format!("{}{}", name.get(..1).unwrap_or("").to_uppercase(), name.get(1..).unwrap_or(""));
+    let cap = format!(
+        "{}{}",
+        name.get(..1).unwrap_or("").to_uppercase(),
+        name.get(1..).unwrap_or("")
+    );
     let ar = format!("ar{cap}");
     call.param_any(&[name, upper.as_str(), cap.as_str(), ar.as_str()])
 }
@@ -94,17 +112,31 @@ fn add(call: &mut Call<'_>) -> Result<Output, ApiError> {
         return Err(ApiError::core(prepared.errors.join("<br />")));
     }
     let now = call.unix_now();
-    write::defaults(kind, &mut prepared.columns, call.caller.user_id, now, offset);
+    write::defaults(
+        kind,
+        &mut prepared.columns,
+        call.caller.user_id,
+        now,
+        offset,
+    );
     let untitled = write::title_missing(&prepared.columns);
     let id = store::insert(call.db, kind, &prepared.columns)?;
     if untitled && kind.field("TITLE").is_some() {
         if let Some(title) = write::default_title(kind, id) {
-            store::update(call.db, kind, id, &Map::from_iter([("TITLE".into(), json!(title))]))?;
+            store::update(
+                call.db,
+                kind,
+                id,
+                &Map::from_iter([("TITLE".into(), json!(title))]),
+            )?;
         }
     }
     multifield::merge(call.db, kind, id, &input)?;
     userfield::write(call.db, kind, id, &prepared.uf)?;
-    call.raise(&format!("ONCRM{}ADD", kind.upper()), json!({"FIELDS": {"ID": id}}));
+    call.raise(
+        &format!("ONCRM{}ADD", kind.upper()),
+        json!({"FIELDS": {"ID": id}}),
+    );
     Ok(Output::new(id))
 }
 
@@ -138,9 +170,15 @@ fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
     };
     if let Some(key) = stage_key {
         let new_stage = cols.get(key).and_then(Value::as_str).map(str::to_string);
-        if let Some(stage) = new_stage.filter(|s| Some(s.as_str()) != current.fields.get(key).and_then(Value::as_str)) {
+        if let Some(stage) = new_stage
+            .filter(|s| Some(s.as_str()) != current.fields.get(key).and_then(Value::as_str))
+        {
             let sem = write::semantic(kind, &stage);
-            let sem_key = if kind == Kind::Lead { "STATUS_SEMANTIC_ID" } else { "STAGE_SEMANTIC_ID" };
+            let sem_key = if kind == Kind::Lead {
+                "STATUS_SEMANTIC_ID"
+            } else {
+                "STAGE_SEMANTIC_ID"
+            };
             cols.insert(sem_key.into(), json!(sem));
             cols.insert("MOVED_BY_ID".into(), json!(user));
             cols.insert("MOVED_TIME".into(), json!(now));
@@ -154,7 +192,10 @@ fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
     store::update(call.db, kind, id, cols)?;
     multifield::merge(call.db, kind, id, &input)?;
     userfield::write(call.db, kind, id, &prepared.uf)?;
-    call.raise(&format!("ONCRM{}UPDATE", kind.upper()), json!({"FIELDS": {"ID": id}}));
+    call.raise(
+        &format!("ONCRM{}UPDATE", kind.upper()),
+        json!({"FIELDS": {"ID": id}}),
+    );
     Ok(Output::new(true))
 }
 
@@ -164,7 +205,10 @@ fn delete(call: &mut Call<'_>) -> Result<Output, ApiError> {
     if !store::delete(call.db, kind, id)? {
         return Err(ApiError::crm("Not found"));
     }
-    call.raise(&format!("ONCRM{}DELETE", kind.upper()), json!({"FIELDS": {"ID": id}}));
+    call.raise(
+        &format!("ONCRM{}DELETE", kind.upper()),
+        json!({"FIELDS": {"ID": id}}),
+    );
     Ok(Output::new(true))
 }
 
@@ -181,7 +225,13 @@ fn get(call: &mut Call<'_>) -> Result<Output, ApiError> {
 
 /// Prints a record the classic way: standard fields, then user fields (`""` when empty),
 /// then the multifield types that have values.
-pub fn render(call: &Call<'_>, kind: Kind, rec: &Record, ufs: &[UfDef], uf_names: &[&str]) -> Value {
+pub fn render(
+    call: &Call<'_>,
+    kind: Kind,
+    rec: &Record,
+    ufs: &[UfDef],
+    uf_names: &[&str],
+) -> Value {
     let offset = call.portal.config.utc_offset;
     let mut out = Map::new();
     for (name, v) in &rec.fields {
@@ -189,12 +239,18 @@ pub fn render(call: &Call<'_>, kind: Kind, rec: &Record, ufs: &[UfDef], uf_names
             out.insert(name.clone(), values::externalize(f, v, offset));
         }
     }
-    for def in ufs.iter().filter(|u| uf_names.contains(&u.field_name.as_str())) {
+    for def in ufs
+        .iter()
+        .filter(|u| uf_names.contains(&u.field_name.as_str()))
+    {
         let stored = match rec.uf.get(&def.field_name) {
             Some(Value::Array(list)) => list.as_slice(),
             _ => &[],
         };
-        out.insert(def.field_name.clone(), userfield::externalize(def, stored, offset));
+        out.insert(
+            def.field_name.clone(),
+            userfield::externalize(def, stored, offset),
+        );
     }
     for (type_id, list) in multifield::externalize(&rec.multi) {
         out.insert(type_id.to_string(), list);
@@ -205,11 +261,15 @@ pub fn render(call: &Call<'_>, kind: Kind, rec: &Record, ufs: &[UfDef], uf_names
 fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let kind = kind_of(call.method)?;
     let empty = Value::Object(Map::new());
-    let order = array_param(call, "order").cloned().unwrap_or_else(|| empty.clone());
+    let order = array_param(call, "order")
+        .cloned()
+        .unwrap_or_else(|| empty.clone());
     if !is_array(&order) {
         return Err(ApiError::crm("Parameter 'order' must be array."));
     }
-    let filter_v = array_param(call, "filter").cloned().unwrap_or_else(|| empty.clone());
+    let filter_v = array_param(call, "filter")
+        .cloned()
+        .unwrap_or_else(|| empty.clone());
     if !is_array(&filter_v) {
         return Err(ApiError::crm("Parameter 'filter' must be array."));
     }
@@ -217,7 +277,13 @@ fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let select_v = array_param(call, "select").cloned().unwrap_or(empty);
     let ufs = userfield::defs(call.db, kind)?;
     let mut notes = Vec::new();
-    let conds = filter::parse_classic(kind, &filter_v, &ufs, call.portal.config.utc_offset, &mut notes);
+    let conds = filter::parse_classic(
+        kind,
+        &filter_v,
+        &ufs,
+        call.portal.config.utc_offset,
+        &mut notes,
+    );
     for n in notes {
         call.note(format!("{}: {n}", call.method));
     }
@@ -239,7 +305,11 @@ fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
         .iter()
         .map(|r| render(call, kind, r, &ufs, &uf_names))
         .collect();
-    Ok(Output::page(Value::Array(rows), page.next, Some(page.total)))
+    Ok(Output::page(
+        Value::Array(rows),
+        page.next,
+        Some(page.total),
+    ))
 }
 
 fn fields(call: &mut Call<'_>) -> Result<Output, ApiError> {
@@ -267,4 +337,75 @@ fn fields(call: &mut Call<'_>) -> Result<Output, ApiError> {
         out.insert(name, d);
     }
     Ok(Output::new(Value::Object(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::auth::{Caller, CallerKind};
+    use crate::config::PortalConfig;
+    use crate::methods::dispatch::{self, Mode};
+    use crate::methods::Effects;
+    use crate::state::Portal;
+    use serde_json::{json, Map, Value};
+
+    fn call(portal: &Portal, method: &str, params: Value, effects: &mut Effects) -> Value {
+        let caller = Caller {
+            user_id: 1,
+            kind: CallerKind::Webhook { id: 1 },
+            scopes: vec!["crm".into()],
+            admin: true,
+        };
+        let spec = portal.registry.get(method).expect("registered");
+        let params: Map<String, Value> = params.as_object().cloned().unwrap_or_default();
+        let db = portal.db();
+        let answer = dispatch::run(portal, &db, &caller, spec, params, effects, Mode::default());
+        answer.expect("call succeeds").output.result
+    }
+
+    /// protocol.md §5.9: add/update/delete raise ONCRM<ENTITY>ADD/UPDATE/DELETE with
+    /// `{"FIELDS": {"ID": id}}`.
+    #[test]
+    fn writes_raise_entity_events() {
+        let portal = Portal::new(PortalConfig::default(), crate::db::open(None).expect("db"));
+        let mut fx = Effects::default();
+        let id = call(
+            &portal,
+            "crm.deal.add",
+            json!({"fields": {"TITLE": "x"}}),
+            &mut fx,
+        );
+        call(
+            &portal,
+            "crm.deal.update",
+            json!({"id": id, "fields": {"TITLE": "y"}}),
+            &mut fx,
+        );
+        call(&portal, "crm.deal.delete", json!({"id": id}), &mut fx);
+        let names: Vec<&str> = fx.events.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE"]
+        );
+        for e in &fx.events {
+            assert_eq!(e.data, json!({"FIELDS": {"ID": id}}));
+        }
+    }
+
+    /// server-behavior.md §4: dropped filter keys leave a note in the sandbox log.
+    #[test]
+    fn dropped_filter_keys_are_noted() {
+        let portal = Portal::new(PortalConfig::default(), crate::db::open(None).expect("db"));
+        let mut fx = Effects::default();
+        call(
+            &portal,
+            "crm.lead.list",
+            json!({"filter": {"title": "x"}}),
+            &mut fx,
+        );
+        assert!(
+            fx.notes.iter().any(|n| n.contains("'title'")),
+            "{:?}",
+            fx.notes
+        );
+    }
 }

@@ -171,15 +171,34 @@ pub fn select_sql(kind: Kind, q: &Query, where_sql: &str, offset: i64) -> String
     let mut terms: Vec<String> = q
         .order
         .iter()
-        .map(|o| format!("{} {}", o.target.sql(kind), if o.asc { "ASC" } else { "DESC" }))
+        .map(|o| {
+            format!(
+                "{} {}",
+                o.target.sql(kind),
+                if o.asc { "ASC" } else { "DESC" }
+            )
+        })
         .collect();
-    if !q.order.iter().any(|o| matches!(o.target, Target::Field(f) if f.name == "ID")) {
+    if !q
+        .order
+        .iter()
+        .any(|o| matches!(o.target, Target::Field(f) if f.name == "ID"))
+    {
         terms.push("t.ID ASC".into());
     }
-    let cols: Vec<String> = q.select.fields.iter().map(|f| format!("t.{}", f.name)).collect();
+    let cols: Vec<String> = q
+        .select
+        .fields
+        .iter()
+        .map(|f| format!("t.{}", f.name))
+        .collect();
     format!(
         "SELECT t.ID, {} FROM {} t WHERE {where_sql} ORDER BY {} LIMIT {PAGE_SIZE} OFFSET {offset}",
-        if cols.is_empty() { "NULL".to_string() } else { cols.join(", ") },
+        if cols.is_empty() {
+            "NULL".to_string()
+        } else {
+            cols.join(", ")
+        },
         kind.table(),
         terms.join(", ")
     )
@@ -265,9 +284,13 @@ mod tests {
         let sql = format!("EXPLAIN QUERY PLAN {}", select_sql(Kind::Lead, &q, &w, 0));
         let mut stmt = conn.prepare(&sql).expect("prepare");
         let rows = stmt
-            .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get::<_, String>(3))
+            .query_map(rusqlite::params_from_iter(params.iter()), |r| {
+                r.get::<_, String>(3)
+            })
             .expect("plan");
-        rows.map(|r| r.expect("row")).collect::<Vec<_>>().join(" | ")
+        rows.map(|r| r.expect("row"))
+            .collect::<Vec<_>>()
+            .join(" | ")
     }
 
     /// The keyset page (`order[ID]=ASC`, `filter[>ID]=N`) is a rowid range, not a scan.

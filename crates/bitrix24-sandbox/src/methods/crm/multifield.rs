@@ -88,9 +88,9 @@ pub fn valid_email(s: &str) -> bool {
         && !local.contains(char::is_whitespace)
         && !domain.contains('@')
         && labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-')
-        })
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'))
         && labels.last().is_some_and(|tld| tld.chars().count() >= 2)
 }
 
@@ -137,7 +137,8 @@ pub fn merge(
         if items.is_empty() {
             continue;
         }
-        let mut current: Vec<MultiValue> = super::store::read_multi(conn, kind, id, Some(&[type_id]))?;
+        let mut current: Vec<MultiValue> =
+            super::store::read_multi(conn, kind, id, Some(&[type_id]))?;
         for item in items {
             let existing = current.iter().position(|m| m.id == item.id && item.id > 0);
             match existing {
@@ -152,8 +153,10 @@ pub fn merge(
                     } else {
                         item.value_type
                     };
-                    conn.prepare_cached("UPDATE crm_fm SET value = ?1, value_type = ?2 WHERE id = ?3")?
-                        .execute(params![item.value, vt, item.id])?;
+                    conn.prepare_cached(
+                        "UPDATE crm_fm SET value = ?1, value_type = ?2 WHERE id = ?3",
+                    )?
+                    .execute(params![item.value, vt, item.id])?;
                     current[pos].value = item.value;
                     current[pos].value_type = vt;
                 }
@@ -167,7 +170,10 @@ pub fn merge(
                     } else {
                         item.value_type
                     };
-                    if current.iter().any(|m| m.value == item.value && m.value_type == vt) {
+                    if current
+                        .iter()
+                        .any(|m| m.value == item.value && m.value_type == vt)
+                    {
                         continue;
                     }
                     conn.prepare_cached(
@@ -236,7 +242,10 @@ mod tests {
     use super::*;
 
     fn fields(v: Value) -> Map<String, Value> {
-        crate::php::value::normalize(v).as_object().cloned().unwrap_or_default()
+        crate::php::value::normalize(v)
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
     }
 
     #[test]
@@ -259,7 +268,9 @@ mod tests {
     #[test]
     fn validation_catches_long_values_and_bad_emails() {
         let long = "1".repeat(251);
-        let f = fields(json!({"PHONE": [{"VALUE": long}], "EMAIL": [{"VALUE": "nope"}, {"VALUE": "a@b.io"}]}));
+        let f = fields(
+            json!({"PHONE": [{"VALUE": long}], "EMAIL": [{"VALUE": "nope"}, {"VALUE": "a@b.io"}]}),
+        );
         let errors = validate(Kind::Contact, &f);
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[1].contains("Work e-mail"));

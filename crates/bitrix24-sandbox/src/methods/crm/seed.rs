@@ -7,12 +7,32 @@ use super::entity::Kind;
 use rusqlite::{params, Connection};
 
 const FIRST: [&str; 12] = [
-    "Ivan", "Мария", "Алексей", "Anna", "Дмитрий", "John", "Ольга", "Peter", "Елена", "Sergey",
-    "Наталья", "Kate",
+    "Ivan",
+    "Мария",
+    "Алексей",
+    "Anna",
+    "Дмитрий",
+    "John",
+    "Ольга",
+    "Peter",
+    "Елена",
+    "Sergey",
+    "Наталья",
+    "Kate",
 ];
 const LAST: [&str; 12] = [
-    "Petrov", "Иванова", "Смирнов", "Smith", "Кузнецов", "Brown", "Попова", "Sokolov",
-    "Васильева", "Novak", "Морозов", "Lee",
+    "Petrov",
+    "Иванова",
+    "Смирнов",
+    "Smith",
+    "Кузнецов",
+    "Brown",
+    "Попова",
+    "Sokolov",
+    "Васильева",
+    "Novak",
+    "Морозов",
+    "Lee",
 ];
 const STATUSES: [(&str, &str); 5] = [
     ("NEW", "P"),
@@ -27,7 +47,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         self.0 >> 33
     }
 
@@ -125,14 +148,26 @@ mod tests {
             .expect("count");
         assert_eq!(leads, 30);
         let plus: i64 = conn
-            .query_row("SELECT COUNT(*) FROM crm_fm WHERE value LIKE '+7 %'", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM crm_fm WHERE value LIKE '+7 %'",
+                [],
+                |r| r.get(0),
+            )
             .expect("count");
         let eight: i64 = conn
-            .query_row("SELECT COUNT(*) FROM crm_fm WHERE value LIKE '8 (%'", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM crm_fm WHERE value LIKE '8 (%'",
+                [],
+                |r| r.get(0),
+            )
             .expect("count");
         assert_eq!((plus, eight), (10, 10));
         let cyrillic: i64 = conn
-            .query_row("SELECT COUNT(*) FROM crm_lead WHERE NAME GLOB '*[А-я]*'", [], |r| r.get(0))
+            .query_row(
+                "SELECT COUNT(*) FROM crm_lead WHERE NAME GLOB '*[А-я]*'",
+                [],
+                |r| r.get(0),
+            )
             .expect("count");
         assert!(cyrillic > 0);
     }

@@ -138,7 +138,7 @@ pub fn read_multi(
 
 /// Stored-form values of known columns, skipping `ID`, unknown names and fields without a
 /// column.
-fn column_values<'a>(kind: Kind, fields: &'a Map<String, Value>) -> Vec<(&'static str, &'a Value)> {
+fn column_values(kind: Kind, fields: &Map<String, Value>) -> Vec<(&'static str, &Value)> {
     fields
         .iter()
         .filter_map(|(k, v)| {

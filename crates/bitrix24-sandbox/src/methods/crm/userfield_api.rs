@@ -17,15 +17,45 @@ pub(super) const LABELS: [&str; 5] = [
     "ERROR_MESSAGE",
     "HELP_MESSAGE",
 ];
-pub(super) const FLAGS: [&str; 5] = ["MANDATORY", "SHOW_FILTER", "SHOW_IN_LIST", "EDIT_IN_LIST", "IS_SEARCHABLE"];
+pub(super) const FLAGS: [&str; 5] = [
+    "MANDATORY",
+    "SHOW_FILTER",
+    "SHOW_IN_LIST",
+    "EDIT_IN_LIST",
+    "IS_SEARCHABLE",
+];
 
 /// Registers the user-field methods of the four entities.
 pub fn register(r: &mut Registry) {
     const NAMES: [[&str; 5]; 4] = [
-        ["crm.lead.userfield.add", "crm.lead.userfield.list", "crm.lead.userfield.get", "crm.lead.userfield.update", "crm.lead.userfield.delete"],
-        ["crm.deal.userfield.add", "crm.deal.userfield.list", "crm.deal.userfield.get", "crm.deal.userfield.update", "crm.deal.userfield.delete"],
-        ["crm.contact.userfield.add", "crm.contact.userfield.list", "crm.contact.userfield.get", "crm.contact.userfield.update", "crm.contact.userfield.delete"],
-        ["crm.company.userfield.add", "crm.company.userfield.list", "crm.company.userfield.get", "crm.company.userfield.update", "crm.company.userfield.delete"],
+        [
+            "crm.lead.userfield.add",
+            "crm.lead.userfield.list",
+            "crm.lead.userfield.get",
+            "crm.lead.userfield.update",
+            "crm.lead.userfield.delete",
+        ],
+        [
+            "crm.deal.userfield.add",
+            "crm.deal.userfield.list",
+            "crm.deal.userfield.get",
+            "crm.deal.userfield.update",
+            "crm.deal.userfield.delete",
+        ],
+        [
+            "crm.contact.userfield.add",
+            "crm.contact.userfield.list",
+            "crm.contact.userfield.get",
+            "crm.contact.userfield.update",
+            "crm.contact.userfield.delete",
+        ],
+        [
+            "crm.company.userfield.add",
+            "crm.company.userfield.list",
+            "crm.company.userfield.get",
+            "crm.company.userfield.update",
+            "crm.company.userfield.delete",
+        ],
     ];
     use super::userfield_rows::{delete, get, list, update};
     let handlers: [crate::methods::Handler; 5] = [add, list, get, update, delete];
@@ -43,7 +73,10 @@ pub(super) fn kind(call: &Call<'_>) -> Result<Kind, ApiError> {
 /// A label given as a string or a language map (`{"en": "..."}`: English, else the first).
 pub(super) fn label(v: &Value) -> Option<String> {
     match v {
-        Value::Object(m) => m.get("en").or_else(|| m.values().next()).and_then(as_string),
+        Value::Object(m) => m
+            .get("en")
+            .or_else(|| m.values().next())
+            .and_then(as_string),
         other => as_string(other),
     }
 }
@@ -61,7 +94,11 @@ fn definition(call: &Call<'_>) -> Map<String, Value> {
 }
 
 pub(super) fn text(m: &Map<String, Value>, key: &str) -> String {
-    m.get(key).and_then(as_string).unwrap_or_default().trim().to_string()
+    m.get(key)
+        .and_then(as_string)
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 /// Forces the `UF_CRM_` prefix and upper case: `X` → `UF_CRM_X`, `UF_X` → `UF_CRM_X`.
@@ -89,16 +126,23 @@ pub(super) fn add(call: &mut Call<'_>) -> Result<Output, ApiError> {
     }
     let name = normalize_name(&raw_name);
     // CUserTypeEntity::CheckFields texts (English lang files are not public; wording ours).
-    if !name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    {
         return Err(ApiError::core(
             "The field code may contain only Latin letters, digits and underscores.",
         ));
     }
     if name.len() > 50 {
-        return Err(ApiError::core("The field code is too long (50 characters maximum)."));
+        return Err(ApiError::core(
+            "The field code is too long (50 characters maximum).",
+        ));
     }
     if !TYPES.contains(&type_id.as_str()) {
-        return Err(ApiError::core(format!("The field type '{type_id}' is invalid.")));
+        return Err(ApiError::core(format!(
+            "The field type '{type_id}' is invalid."
+        )));
     }
     let exists: Option<i64> = call
         .db
@@ -115,16 +159,25 @@ pub(super) fn add(call: &mut Call<'_>) -> Result<Output, ApiError> {
         )));
     }
     // Boolean fields cannot be multiple.
-    let multiple = if type_id == "boolean" { "N".into() } else { yn(def.get("MULTIPLE"), "N") };
+    let multiple = if type_id == "boolean" {
+        "N".into()
+    } else {
+        yn(def.get("MULTIPLE"), "N")
+    };
     let mut labels = Map::new();
     let base = def.get("LABEL").and_then(label);
     for key in LABELS {
         let v = def.get(key).and_then(label).or_else(|| {
-            base.clone().filter(|_| key != "ERROR_MESSAGE" && key != "HELP_MESSAGE")
+            base.clone()
+                .filter(|_| key != "ERROR_MESSAGE" && key != "HELP_MESSAGE")
         });
         labels.insert(key.into(), json!(v.unwrap_or_default()));
     }
-    let settings = def.get("SETTINGS").filter(|v| is_array(v)).cloned().unwrap_or(json!([]));
+    let settings = def
+        .get("SETTINGS")
+        .filter(|v| is_array(v))
+        .cloned()
+        .unwrap_or(json!([]));
     let sort = def.get("SORT").map_or(100, intval);
     call.db.execute(
         "INSERT INTO crm_userfield (entity_id, field_name, user_type_id, xml_id, sort, multiple,
@@ -162,7 +215,10 @@ pub(super) fn write_items(db: &Connection, field_id: i64, list: &Value) -> Resul
         let Value::Object(m) = item else { continue };
         let item_id = m.get("ID").map_or(0, intval);
         if item_id > 0 && m.get("DEL").is_some_and(|v| super::values::flag(v) == "Y") {
-            db.execute("DELETE FROM crm_userfield_enum WHERE id = ?1 AND field_id = ?2", [item_id, field_id])?;
+            db.execute(
+                "DELETE FROM crm_userfield_enum WHERE id = ?1 AND field_id = ?2",
+                [item_id, field_id],
+            )?;
             continue;
         }
         let value = text(m, "VALUE");
@@ -181,7 +237,9 @@ pub(super) fn write_items(db: &Connection, field_id: i64, list: &Value) -> Resul
             )
             .optional()?;
         if taken.is_some() {
-            return Err(ApiError::core(format!("The list item XML_ID '{xml}' is not unique.")));
+            return Err(ApiError::core(format!(
+                "The list item XML_ID '{xml}' is not unique."
+            )));
         }
         let def = yn(m.get("DEF"), "N");
         let sort = m.get("SORT").map_or(500, intval);

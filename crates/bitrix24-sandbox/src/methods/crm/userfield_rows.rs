@@ -31,7 +31,8 @@ fn row_to_json(r: &Row<'_>) -> rusqlite::Result<Map<String, Value>> {
         "SETTINGS".into(),
         serde_json::from_str(&settings).unwrap_or(json!([])),
     );
-    let labels: Map<String, Value> = serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default();
+    let labels: Map<String, Value> =
+        serde_json::from_str(&r.get::<_, String>(13)?).unwrap_or_default();
     for key in LABELS {
         m.insert(key.into(), labels.get(key).cloned().unwrap_or(json!("")));
     }
@@ -88,7 +89,14 @@ pub(super) fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
     if let Some(order) = array_param(call, "order").filter(|v| is_array(v)) {
         let terms: Vec<(String, bool)> = entries(order)
             .into_iter()
-            .map(|(k, d)| (k.to_uppercase(), !as_string(d).unwrap_or_default().eq_ignore_ascii_case("DESC")))
+            .map(|(k, d)| {
+                (
+                    k.to_uppercase(),
+                    !as_string(d)
+                        .unwrap_or_default()
+                        .eq_ignore_ascii_case("DESC"),
+                )
+            })
             .collect();
         rows.sort_by(|a, b| {
             for (key, asc) in &terms {
@@ -96,7 +104,8 @@ pub(super) fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
                     let n = |m: &Map<String, Value>| m.get(key).map_or(0, intval);
                     n(a).cmp(&n(b))
                 } else {
-                    let t = |m: &Map<String, Value>| m.get(key).and_then(as_string).unwrap_or_default();
+                    let t =
+                        |m: &Map<String, Value>| m.get(key).and_then(as_string).unwrap_or_default();
                     t(a).cmp(&t(b))
                 };
                 let ord = if *asc { ord } else { ord.reverse() };
@@ -107,13 +116,18 @@ pub(super) fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
             std::cmp::Ordering::Equal
         });
     }
-    Ok(Output::new(Value::Array(rows.into_iter().map(Value::Object).collect())))
+    Ok(Output::new(Value::Array(
+        rows.into_iter().map(Value::Object).collect(),
+    )))
 }
 
 fn find(call: &Call<'_>) -> Result<(Kind, i64, Map<String, Value>), ApiError> {
     let kind = kind(call)?;
     let id = call.param_any(&["id", "ID"]).map_or(0, intval);
-    let raw = call.param_any(&["id", "ID"]).and_then(as_string).unwrap_or_default();
+    let raw = call
+        .param_any(&["id", "ID"])
+        .and_then(as_string)
+        .unwrap_or_default();
     let sql = format!("SELECT {COLUMNS} FROM crm_userfield WHERE id = ?1 AND entity_id = ?2");
     let row = call
         .db
@@ -146,10 +160,16 @@ pub(super) fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
     };
     // FIELD_NAME, USER_TYPE_ID, ENTITY_ID and MULTIPLE cannot change after creation.
     if let Some(sort) = def.get("SORT") {
-        call.db.execute("UPDATE crm_userfield SET sort = ?1 WHERE id = ?2", params![intval(sort), id])?;
+        call.db.execute(
+            "UPDATE crm_userfield SET sort = ?1 WHERE id = ?2",
+            params![intval(sort), id],
+        )?;
     }
     if def.contains_key("XML_ID") {
-        call.db.execute("UPDATE crm_userfield SET xml_id = ?1 WHERE id = ?2", params![text(&def, "XML_ID"), id])?;
+        call.db.execute(
+            "UPDATE crm_userfield SET xml_id = ?1 WHERE id = ?2",
+            params![text(&def, "XML_ID"), id],
+        )?;
     }
     for key in FLAGS {
         if let Some(v) = def.get(key) {
@@ -159,12 +179,21 @@ pub(super) fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
         }
     }
     if let Some(s) = def.get("SETTINGS").filter(|v| is_array(v)) {
-        call.db.execute("UPDATE crm_userfield SET settings = ?1 WHERE id = ?2", params![s.to_string(), id])?;
+        call.db.execute(
+            "UPDATE crm_userfield SET settings = ?1 WHERE id = ?2",
+            params![s.to_string(), id],
+        )?;
     }
     let mut labels = Map::new();
     for key in LABELS {
-        let v = def.get(key).and_then(label).or_else(|| def.get("LABEL").and_then(label));
-        let v = v.map(Value::String).or_else(|| current.get(key).cloned()).unwrap_or(json!(""));
+        let v = def
+            .get(key)
+            .and_then(label)
+            .or_else(|| def.get("LABEL").and_then(label));
+        let v = v
+            .map(Value::String)
+            .or_else(|| current.get(key).cloned())
+            .unwrap_or(json!(""));
         labels.insert(key.into(), v);
     }
     call.db.execute(
@@ -179,9 +208,14 @@ pub(super) fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
 
 pub(super) fn delete(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let (kind, id, current) = find(call)?;
-    let name = current.get("FIELD_NAME").and_then(as_string).unwrap_or_default();
-    call.db.execute("DELETE FROM crm_userfield WHERE id = ?1", [id])?;
-    call.db.execute("DELETE FROM crm_userfield_enum WHERE field_id = ?1", [id])?;
+    let name = current
+        .get("FIELD_NAME")
+        .and_then(as_string)
+        .unwrap_or_default();
+    call.db
+        .execute("DELETE FROM crm_userfield WHERE id = ?1", [id])?;
+    call.db
+        .execute("DELETE FROM crm_userfield_enum WHERE field_id = ?1", [id])?;
     call.db.execute(
         "DELETE FROM crm_uf_value WHERE entity_type_id = ?1 AND field_name = ?2",
         params![kind.type_id(), name],

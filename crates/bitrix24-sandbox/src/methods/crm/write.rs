@@ -10,7 +10,12 @@ use serde_json::{Map, Value};
 use time::UtcOffset;
 
 /// Fields only `params[IMPORT]=Y` makes writable.
-const IMPORTABLE: [&str; 4] = ["DATE_CREATE", "DATE_MODIFY", "CREATED_BY_ID", "MODIFY_BY_ID"];
+const IMPORTABLE: [&str; 4] = [
+    "DATE_CREATE",
+    "DATE_MODIFY",
+    "CREATED_BY_ID",
+    "MODIFY_BY_ID",
+];
 
 /// What a classic write sets.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -47,18 +52,31 @@ pub fn prepare(
                 Storage::Ids => {
                     // CONTACT_IDS / COMPANY_IDS: the sandbox keeps only the first id, in the
                     // deprecated single-id column (no binding tables).
-                    let single = if f.name == "CONTACT_IDS" { "CONTACT_ID" } else { "COMPANY_ID" };
+                    let single = if f.name == "CONTACT_IDS" {
+                        "CONTACT_ID"
+                    } else {
+                        "COMPANY_ID"
+                    };
                     let first = elements(v).first().map(|x| intval(x)).unwrap_or(0);
-                    if kind.field(single).is_some_and(|s| s.storage == Storage::Int) {
-                        let val = if first > 0 { Value::from(first) } else { Value::Null };
+                    if kind
+                        .field(single)
+                        .is_some_and(|s| s.storage == Storage::Int)
+                    {
+                        let val = if first > 0 {
+                            Value::from(first)
+                        } else {
+                            Value::Null
+                        };
                         out.columns.insert(single.to_string(), val);
                     }
                 }
                 Storage::Money => {
                     let text = as_string(v).unwrap_or_default();
                     if !text.trim().is_empty() && values::parse_money(&text).is_none() {
-                        out.errors
-                            .push(format!("The field \"{}\" contains an invalid value", f.title));
+                        out.errors.push(format!(
+                            "The field \"{}\" contains an invalid value",
+                            f.title
+                        ));
                         continue;
                     }
                     if let Some(val) = values::internalize(f, v, offset) {
@@ -72,8 +90,10 @@ pub fn prepare(
                 }
             }
         } else if let Some(def) = ufs.iter().find(|u| &u.field_name == key) {
-            out.uf
-                .push((def.field_name.clone(), userfield::internalize(def, v, offset)));
+            out.uf.push((
+                def.field_name.clone(),
+                userfield::internalize(def, v, offset),
+            ));
         }
     }
     out
@@ -105,10 +125,21 @@ fn set_default(cols: &mut Map<String, Value>, key: &str, v: Value) {
 }
 
 /// Fills the defaults of an add: users, dates, flags, stage, currency (`CCrmLead::Add` & co).
-pub fn defaults(kind: Kind, cols: &mut Map<String, Value>, user_id: i64, now: i64, offset: UtcOffset) {
+pub fn defaults(
+    kind: Kind,
+    cols: &mut Map<String, Value>,
+    user_id: i64,
+    now: i64,
+    offset: UtcOffset,
+) {
     set_default(cols, "CREATED_BY_ID", Value::from(user_id));
     set_default(cols, "MODIFY_BY_ID", Value::from(user_id));
-    if cols.get("ASSIGNED_BY_ID").and_then(Value::as_i64).unwrap_or(0) <= 0 {
+    if cols
+        .get("ASSIGNED_BY_ID")
+        .and_then(Value::as_i64)
+        .unwrap_or(0)
+        <= 0
+    {
         cols.insert("ASSIGNED_BY_ID".into(), Value::from(user_id));
     }
     set_default(cols, "DATE_CREATE", Value::from(now));
@@ -128,7 +159,10 @@ pub fn defaults(kind: Kind, cols: &mut Map<String, Value>, user_id: i64, now: i6
             set_default(cols, "OPPORTUNITY", serde_json::json!(0.0));
             set_default(cols, "IS_MANUAL_OPPORTUNITY", Value::from("N"));
             set_default(cols, "STATUS_ID", Value::from("NEW"));
-            let status = cols.get("STATUS_ID").and_then(Value::as_str).unwrap_or("NEW");
+            let status = cols
+                .get("STATUS_ID")
+                .and_then(Value::as_str)
+                .unwrap_or("NEW");
             let sem = semantic(kind, status);
             cols.insert("STATUS_SEMANTIC_ID".into(), Value::from(sem));
             if sem != "P" {
@@ -137,7 +171,10 @@ pub fn defaults(kind: Kind, cols: &mut Map<String, Value>, user_id: i64, now: i6
             let bound = ["COMPANY_ID", "CONTACT_ID"]
                 .iter()
                 .any(|k| cols.get(*k).and_then(Value::as_i64).unwrap_or(0) > 0);
-            cols.insert("IS_RETURN_CUSTOMER".into(), Value::from(if bound { "Y" } else { "N" }));
+            cols.insert(
+                "IS_RETURN_CUSTOMER".into(),
+                Value::from(if bound { "Y" } else { "N" }),
+            );
             cols.insert("MOVED_BY_ID".into(), Value::from(user_id));
             cols.insert("MOVED_TIME".into(), Value::from(now));
         }
@@ -153,10 +190,16 @@ pub fn defaults(kind: Kind, cols: &mut Map<String, Value>, user_id: i64, now: i6
                 "NEW".to_string()
             };
             set_default(cols, "STAGE_ID", Value::from(first_stage));
-            let stage = cols.get("STAGE_ID").and_then(Value::as_str).unwrap_or("NEW");
+            let stage = cols
+                .get("STAGE_ID")
+                .and_then(Value::as_str)
+                .unwrap_or("NEW");
             let sem = semantic(kind, stage);
             cols.insert("STAGE_SEMANTIC_ID".into(), Value::from(sem));
-            cols.insert("CLOSED".into(), Value::from(if sem == "P" { "N" } else { "Y" }));
+            cols.insert(
+                "CLOSED".into(),
+                Value::from(if sem == "P" { "N" } else { "Y" }),
+            );
             cols.insert("IS_NEW".into(), Value::from("Y"));
             for flag in ["IS_RECURRING", "IS_RETURN_CUSTOMER", "IS_REPEATED_APPROACH"] {
                 set_default(cols, flag, Value::from("N"));
@@ -213,7 +256,9 @@ mod tests {
 
     #[test]
     fn read_only_unknown_and_immutable_fields_are_dropped() {
-        let f = map(json!({"TITLE": "x", "ID": 9, "DATE_CREATE": "2020-01-01", "NOPE": 1, "CATEGORY_ID": 3}));
+        let f = map(
+            json!({"TITLE": "x", "ID": 9, "DATE_CREATE": "2020-01-01", "NOPE": 1, "CATEGORY_ID": 3}),
+        );
         let add = prepare(Kind::Deal, &f, &[], false, false, UtcOffset::UTC);
         assert_eq!(add.columns, map(json!({"TITLE": "x", "CATEGORY_ID": 3})));
         let upd = prepare(Kind::Deal, &f, &[], true, false, UtcOffset::UTC);
