@@ -26,6 +26,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Show everything the library does, on an embedded sandbox portal (no setup needed).
+    #[command(after_help = "Example:\n  cargo run --release -p b24 -- demo")]
+    Demo(commands::demo::DemoArgs),
     /// Run the local sandbox portal.
     Sandbox(commands::sandbox::SandboxArgs),
     /// Print shell completions.
@@ -63,6 +66,7 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> CliResult {
     match cli.command {
+        Command::Demo(args) => commands::demo::run(args).await,
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "b24", &mut std::io::stdout());

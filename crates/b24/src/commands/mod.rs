@@ -1,3 +1,4 @@
 //! One module per `b24` command.
 
+pub mod demo;
 pub mod sandbox;
