@@ -67,7 +67,9 @@ impl Sandbox {
                  ORDER BY id",
             )?;
             let handlers = stmt
-                .query_map([app.id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+                .query_map([app.id], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?
                 .collect::<Result<Vec<_>, _>>()?;
             let auth = json!({
                 "domain": ep.domain,
@@ -80,8 +82,13 @@ impl Sandbox {
             handlers
                 .into_iter()
                 .map(|(id, url)| {
-                    let body =
-                        delivery::payload("ONAPPUNINSTALL", Some(id), &data, portal.unix(), auth.clone());
+                    let body = delivery::payload(
+                        "ONAPPUNINSTALL",
+                        Some(id),
+                        &data,
+                        portal.unix(),
+                        auth.clone(),
+                    );
                     Delivery {
                         url,
                         body: form::build_query(&body),

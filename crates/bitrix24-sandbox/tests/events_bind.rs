@@ -15,7 +15,13 @@ const HANDLER: &str = "https://app.example.com/handler";
 #[tokio::test]
 async fn webhooks_get_wrong_auth_type() {
     let s = sandbox().await;
-    for method in ["event.bind", "event.unbind", "event.get", "events", "event.offline.get"] {
+    for method in [
+        "event.bind",
+        "event.unbind",
+        "event.get",
+        "events",
+        "event.offline.get",
+    ] {
         let r = post_form(
             &s.webhook_url(),
             method,
@@ -33,22 +39,46 @@ async fn webhooks_get_wrong_auth_type() {
 async fn bind_get_duplicate_unbind() {
     let s = sandbox().await;
     let t = token(&s, s.app(), 1);
-    let r = call(&s, &t, "event.bind", &[("event", "onCrmLeadAdd"), ("handler", HANDLER)]).await;
+    let r = call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "onCrmLeadAdd"), ("handler", HANDLER)],
+    )
+    .await;
     assert_eq!(r.result(), &json!(true));
     let r = call(&s, &t, "event.get", &[]).await;
     assert_eq!(
         r.result(),
         &json!([{"event": "ONCRMLEADADD", "handler": HANDLER, "auth_type": "0", "offline": 0}])
     );
-    let r = call(&s, &t, "event.bind", &[("EVENT", "ONCRMLEADADD"), ("HANDLER", HANDLER)]).await;
+    let r = call(
+        &s,
+        &t,
+        "event.bind",
+        &[("EVENT", "ONCRMLEADADD"), ("HANDLER", HANDLER)],
+    )
+    .await;
     assert_eq!(r.error(), (400, "ERROR_CORE"));
     assert_eq!(
         r.body["error_description"],
         "Unable to set event handler: Handler already binded"
     );
-    let r = call(&s, &t, "event.unbind", &[("event", "oncrmleadadd"), ("handler", HANDLER)]).await;
+    let r = call(
+        &s,
+        &t,
+        "event.unbind",
+        &[("event", "oncrmleadadd"), ("handler", HANDLER)],
+    )
+    .await;
     assert_eq!(r.result(), &json!({"count": 1}));
-    let r = call(&s, &t, "event.unbind", &[("event", "ONCRMLEADADD"), ("handler", HANDLER)]).await;
+    let r = call(
+        &s,
+        &t,
+        "event.unbind",
+        &[("event", "ONCRMLEADADD"), ("handler", HANDLER)],
+    )
+    .await;
     assert_eq!(r.result(), &json!({"count": 0}));
     let r = call(&s, &t, "event.get", &[]).await;
     assert_eq!(r.result(), &json!([]));
@@ -63,18 +93,31 @@ async fn argument_and_event_errors() {
     let r = call(&s, &t, "event.bind", &[("handler", HANDLER)]).await;
     assert_eq!(r.error(), (400, "ERROR_ARGUMENT"));
     assert_eq!(r.body["argument"], "EVENT");
-    assert_eq!(r.body["error_description"], "Argument 'EVENT' is null or empty");
+    assert_eq!(
+        r.body["error_description"],
+        "Argument 'EVENT' is null or empty"
+    );
     let r = call(&s, &t, "event.bind", &[("event", "ONCRMLEADADD")]).await;
     assert_eq!(r.error(), (400, "ERROR_ARGUMENT"));
     assert_eq!(r.body["argument"], "HANDLER");
-    let r = call(&s, &t, "event.bind", &[("event", "ONNOSUCHTHING"), ("handler", HANDLER)]).await;
+    let r = call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "ONNOSUCHTHING"), ("handler", HANDLER)],
+    )
+    .await;
     assert_eq!(r.error(), (400, "ERROR_EVENT_NOT_FOUND"));
     assert_eq!(r.body["error_description"], "Event not found");
     let r = call(
         &s,
         &t,
         "event.bind",
-        &[("event", "ONCRMLEADADD"), ("handler", HANDLER), ("event_type", "sometimes")],
+        &[
+            ("event", "ONCRMLEADADD"),
+            ("handler", HANDLER),
+            ("event_type", "sometimes"),
+        ],
     )
     .await;
     assert_eq!(r.error(), (400, "ERROR_ARGUMENT"));
@@ -89,9 +132,20 @@ async fn handler_url_checks() {
     let t = token(&s, s.app(), 1);
     let bind = |h: &'static str| {
         let (s, t) = (&s, &t);
-        async move { call(s, t, "event.bind", &[("event", "ONCRMDEALADD"), ("handler", h)]).await }
+        async move {
+            call(
+                s,
+                t,
+                "event.bind",
+                &[("event", "ONCRMDEALADD"), ("handler", h)],
+            )
+            .await
+        }
     };
-    assert_eq!(bind("http://intranet/h").await.error(), (400, "ERROR_WRONG_HANDLER_URL"));
+    assert_eq!(
+        bind("http://intranet/h").await.error(),
+        (400, "ERROR_WRONG_HANDLER_URL")
+    );
     assert_eq!(
         bind("ftp://files.example.com/h").await.error(),
         (400, "ERROR_UNSUPPORTED_PROTOCOL")
@@ -106,7 +160,13 @@ async fn handler_url_checks() {
 async fn admin_rules() {
     let s = sandbox().await;
     let t = token(&s, s.app(), 2);
-    let r = call(&s, &t, "event.bind", &[("event", "ONCRMLEADADD"), ("event_type", "offline")]).await;
+    let r = call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "ONCRMLEADADD"), ("event_type", "offline")],
+    )
+    .await;
     assert_eq!(r.error(), (403, "ACCESS_DENIED"));
     assert_eq!(
         r.body["error_description"],
@@ -116,7 +176,11 @@ async fn admin_rules() {
         &s,
         &t,
         "event.bind",
-        &[("event", "ONCRMLEADADD"), ("handler", HANDLER), ("auth_type", "1")],
+        &[
+            ("event", "ONCRMLEADADD"),
+            ("handler", HANDLER),
+            ("auth_type", "1"),
+        ],
     )
     .await;
     assert_eq!(r.error(), (403, "ACCESS_DENIED"));
@@ -124,12 +188,22 @@ async fn admin_rules() {
         &s,
         &t,
         "event.bind",
-        &[("event", "ONCRMLEADADD"), ("handler", HANDLER), ("auth_type", "2")],
+        &[
+            ("event", "ONCRMLEADADD"),
+            ("handler", HANDLER),
+            ("auth_type", "2"),
+        ],
     )
     .await;
     assert_eq!(r.result(), &json!(true));
     let admin = token(&s, s.app(), 1);
-    let r = call(&s, &admin, "event.bind", &[("event", "ONCRMLEADADD"), ("event_type", "offline")]).await;
+    let r = call(
+        &s,
+        &admin,
+        "event.bind",
+        &[("event", "ONCRMLEADADD"), ("event_type", "offline")],
+    )
+    .await;
     assert_eq!(r.result(), &json!(true));
     let r = call(&s, &admin, "event.get", &[]).await;
     assert_eq!(
@@ -149,11 +223,27 @@ async fn events_follow_the_app_scopes() {
     let app = app_with(&s, "user").await;
     let t = token(&s, &app, 1);
     let r = call(&s, &t, "events", &[]).await;
-    let names: Vec<&str> = r.result().as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    let names: Vec<&str> = r
+        .result()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
     assert!(names.contains(&"ONUSERADD") && names.contains(&"ONAPPUNINSTALL"));
     assert!(!names.iter().any(|n| n.starts_with("ONCRM")));
-    let r = call(&s, &t, "event.bind", &[("event", "ONCRMLEADADD"), ("handler", HANDLER)]).await;
+    let r = call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "ONCRMLEADADD"), ("handler", HANDLER)],
+    )
+    .await;
     assert_eq!(r.error(), (400, "ERROR_EVENT_NOT_FOUND"));
     let r = call(&s, &t, "events", &[("full", "1")]).await;
-    assert!(r.result().as_array().unwrap().contains(&json!("ONCRMLEADADD")));
+    assert!(r
+        .result()
+        .as_array()
+        .unwrap()
+        .contains(&json!("ONCRMLEADADD")));
 }

@@ -21,7 +21,13 @@ async fn lead_add_is_posted_to_the_handler() {
     let mut rx = receiver(200).await;
     let app = app_with(&s, "crm,user").await;
     let t = token(&s, &app, 1);
-    let r = call(&s, &t, "event.bind", &[("event", "ONCRMLEADADD"), ("handler", &rx.url("/lead"))]).await;
+    let r = call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "ONCRMLEADADD"), ("handler", &rx.url("/lead"))],
+    )
+    .await;
     assert_eq!(r.result(), &json!(true));
     let id = add_lead(&s, "Delivered").await;
     let got = rx.next(5).await.expect("ONCRMLEADADD delivered");
@@ -29,18 +35,29 @@ async fn lead_add_is_posted_to_the_handler() {
     assert_eq!(got.content_type, "application/x-www-form-urlencoded");
     assert_eq!(got.get(&["event"]), Some("ONCRMLEADADD"));
     assert_eq!(got.get(&["data", "FIELDS", "ID"]), Some(id.as_str()));
-    assert!(got.get(&["event_handler_id"]).is_some_and(|h| h.parse::<i64>().is_ok_and(|n| n > 0)));
+    assert!(got
+        .get(&["event_handler_id"])
+        .is_some_and(|h| h.parse::<i64>().is_ok_and(|n| n > 0)));
     let ts: i64 = got.get(&["ts"]).unwrap().parse().unwrap();
     assert!((ts - s.portal().unix()).abs() < 60);
-    assert_eq!(got.get(&["auth", "application_token"]), Some(app.application_token.as_str()));
+    assert_eq!(
+        got.get(&["auth", "application_token"]),
+        Some(app.application_token.as_str())
+    );
     assert_eq!(got.get(&["auth", "member_id"]), Some(s.member_id()));
-    assert_eq!(got.get(&["auth", "client_endpoint"]), Some(s.rest_url().as_str()));
+    assert_eq!(
+        got.get(&["auth", "client_endpoint"]),
+        Some(s.rest_url().as_str())
+    );
     assert_eq!(got.get(&["auth", "user_id"]), Some("1"));
     assert_eq!(got.get(&["auth", "expires_in"]), Some("3600"));
     assert_eq!(got.get(&["auth", "scope"]), Some("crm,user"));
     assert_eq!(got.get(&["auth", "status"]), Some("L"));
     for key in ["domain", "server_endpoint", "expires"] {
-        assert!(got.get(&["auth", key]).is_some_and(|v| !v.is_empty()), "auth[{key}]");
+        assert!(
+            got.get(&["auth", key]).is_some_and(|v| !v.is_empty()),
+            "auth[{key}]"
+        );
     }
     assert_eq!(got.get(&["auth", "refresh_token"]), None);
     // The minted access token is a real one of the app.
@@ -58,10 +75,23 @@ async fn unbind_stops_delivery() {
     let app = app_with(&s, "crm").await;
     let t = token(&s, &app, 1);
     let h = rx.url("/h");
-    call(&s, &t, "event.bind", &[("event", "ONCRMLEADADD"), ("handler", &h)]).await.result();
+    call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "ONCRMLEADADD"), ("handler", &h)],
+    )
+    .await
+    .result();
     add_lead(&s, "one").await;
     assert!(rx.next(5).await.is_some());
-    let r = call(&s, &t, "event.unbind", &[("event", "ONCRMLEADADD"), ("handler", &h)]).await;
+    let r = call(
+        &s,
+        &t,
+        "event.unbind",
+        &[("event", "ONCRMLEADADD"), ("handler", &h)],
+    )
+    .await;
     assert_eq!(r.result(), &json!({"count": 1}));
     add_lead(&s, "two").await;
     assert!(s.wait_for_deliveries(SETTLE).await);
@@ -76,7 +106,14 @@ async fn failed_delivery_is_not_retried() {
     let mut rx = receiver(500).await;
     let app = app_with(&s, "crm").await;
     let t = token(&s, &app, 1);
-    call(&s, &t, "event.bind", &[("event", "ONCRMLEADADD"), ("handler", &rx.url("/x"))]).await.result();
+    call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "ONCRMLEADADD"), ("handler", &rx.url("/x"))],
+    )
+    .await
+    .result();
     add_lead(&s, "lost").await;
     assert!(rx.next(5).await.is_some());
     assert!(s.wait_for_deliveries(SETTLE).await);
@@ -93,9 +130,18 @@ async fn auth_type_picks_the_token_user() {
     let app = app_with(&s, "crm").await;
     let t = token(&s, &app, 1);
     let h = rx.url("/as2");
-    call(&s, &t, "event.bind", &[("event", "ONCRMLEADADD"), ("handler", &h), ("auth_type", "2")])
-        .await
-        .result();
+    call(
+        &s,
+        &t,
+        "event.bind",
+        &[
+            ("event", "ONCRMLEADADD"),
+            ("handler", &h),
+            ("auth_type", "2"),
+        ],
+    )
+    .await
+    .result();
     add_lead(&s, "by admin").await;
     let got = rx.next(5).await.expect("delivered");
     assert_eq!(got.get(&["auth", "user_id"]), Some("2"));
@@ -111,8 +157,22 @@ async fn event_test_reaches_only_the_caller() {
     let a = app_with(&s, "crm").await;
     let b = app_with(&s, "crm").await;
     let (ta, tb) = (token(&s, &a, 1), token(&s, &b, 1));
-    call(&s, &ta, "event.bind", &[("event", "ONAPPTEST"), ("handler", &mine.url("/t"))]).await.result();
-    call(&s, &tb, "event.bind", &[("event", "ONAPPTEST"), ("handler", &other.url("/t"))]).await.result();
+    call(
+        &s,
+        &ta,
+        "event.bind",
+        &[("event", "ONAPPTEST"), ("handler", &mine.url("/t"))],
+    )
+    .await
+    .result();
+    call(
+        &s,
+        &tb,
+        "event.bind",
+        &[("event", "ONAPPTEST"), ("handler", &other.url("/t"))],
+    )
+    .await
+    .result();
     let r = call(&s, &ta, "event.test", &[("any", "value")]).await;
     assert_eq!(r.result(), &json!(1));
     let got = mine.next(5).await.expect("ONAPPTEST");
@@ -142,9 +202,14 @@ async fn install_posts_onappinstall() {
     assert_eq!(got.get(&["data", "INSTALLED"]), Some("Y"));
     assert!(got.get(&["data", "VERSION"]).is_some());
     assert!(got.get(&["data", "LANGUAGE_ID"]).is_some());
-    assert_eq!(got.get(&["auth", "application_token"]), Some(app.application_token.as_str()));
+    assert_eq!(
+        got.get(&["auth", "application_token"]),
+        Some(app.application_token.as_str())
+    );
     assert_eq!(got.get(&["auth", "member_id"]), Some(s.member_id()));
-    assert!(got.get(&["auth", "refresh_token"]).is_some_and(|t| !t.is_empty()));
+    assert!(got
+        .get(&["auth", "refresh_token"])
+        .is_some_and(|t| !t.is_empty()));
     let access = got.get(&["auth", "access_token"]).unwrap().to_string();
     assert_eq!(call(&s, &access, "event.get", &[]).await.status, 200);
 }
@@ -158,21 +223,46 @@ async fn uninstall_posts_onappuninstall_and_removes_the_app() {
     let mut rx = receiver(200).await;
     let app = app_with(&s, "crm").await;
     let t = token(&s, &app, 1);
-    call(&s, &t, "event.bind", &[("event", "ONAPPUNINSTALL"), ("handler", &rx.url("/bye"))]).await.result();
-    call(&s, &t, "event.bind", &[("event", "ONCRMLEADADD"), ("handler", &rx.url("/lead"))]).await.result();
+    call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "ONAPPUNINSTALL"), ("handler", &rx.url("/bye"))],
+    )
+    .await
+    .result();
+    call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "ONCRMLEADADD"), ("handler", &rx.url("/lead"))],
+    )
+    .await
+    .result();
     s.uninstall_app(&app).await.expect("uninstalled");
-    let got = rx.try_next().expect("ONAPPUNINSTALL posted before uninstall_app returned");
+    let got = rx
+        .try_next()
+        .expect("ONAPPUNINSTALL posted before uninstall_app returned");
     assert_eq!(got.path, "/bye");
     assert_eq!(got.get(&["event"]), Some("ONAPPUNINSTALL"));
     assert_eq!(got.get(&["data", "CLEAN"]), Some("0"));
     assert!(got.get(&["data", "LANGUAGE_ID"]).is_some());
-    assert_eq!(got.get(&["auth", "application_token"]), Some(app.application_token.as_str()));
+    assert_eq!(
+        got.get(&["auth", "application_token"]),
+        Some(app.application_token.as_str())
+    );
     assert_eq!(got.get(&["auth", "member_id"]), Some(s.member_id()));
-    assert_eq!(got.get(&["auth", "client_endpoint"]), Some(s.rest_url().as_str()));
+    assert_eq!(
+        got.get(&["auth", "client_endpoint"]),
+        Some(s.rest_url().as_str())
+    );
     assert!(got.get(&["auth", "domain"]).is_some());
     assert_eq!(got.get(&["auth", "access_token"]), None);
     assert_eq!(got.get(&["auth", "refresh_token"]), None);
-    assert_eq!(call(&s, &t, "event.get", &[]).await.error(), (401, "invalid_token"));
+    assert_eq!(
+        call(&s, &t, "event.get", &[]).await.error(),
+        (401, "invalid_token")
+    );
     add_lead(&s, "after uninstall").await;
     assert!(s.wait_for_deliveries(SETTLE).await);
     assert!(rx.try_next().is_none());
@@ -185,7 +275,14 @@ async fn apps_marked_not_installed_get_nothing() {
     let mut rx = receiver(200).await;
     let app = app_with(&s, "crm").await;
     let t = token(&s, &app, 1);
-    call(&s, &t, "event.bind", &[("event", "ONCRMLEADADD"), ("handler", &rx.url("/l"))]).await.result();
+    call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "ONCRMLEADADD"), ("handler", &rx.url("/l"))],
+    )
+    .await
+    .result();
     s.portal()
         .db()
         .execute("UPDATE apps SET installed = 0 WHERE id = ?1", [app.id])

@@ -66,6 +66,9 @@ mod tests {
         h.update(b"ONCRMLEADADD|{\"FIELDS\":{\"ID\":5}}");
         assert_eq!(id, hex::encode(h.finalize()));
         assert_eq!(id.len(), 32);
-        assert_ne!(id, message_id("ONCRMLEADADD", &json!({"FIELDS": {"ID": 6}})));
+        assert_ne!(
+            id,
+            message_id("ONCRMLEADADD", &json!({"FIELDS": {"ID": 6}}))
+        );
     }
 }

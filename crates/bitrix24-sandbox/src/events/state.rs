@@ -27,7 +27,10 @@ fn entries() -> &'static Entries {
 pub fn of(portal: &Arc<Portal>) -> Arc<EventState> {
     let mut list = entries().lock().unwrap_or_else(|p| p.into_inner());
     list.retain(|(w, _)| w.strong_count() > 0);
-    if let Some((_, s)) = list.iter().find(|(w, _)| std::ptr::eq(w.as_ptr(), &**portal)) {
+    if let Some((_, s)) = list
+        .iter()
+        .find(|(w, _)| std::ptr::eq(w.as_ptr(), &**portal))
+    {
         return s.clone();
     }
     let state = Arc::new(EventState::default());

@@ -118,6 +118,11 @@ pub async fn app_with(s: &Sandbox, scope: &str) -> App {
 
 /// Adds a lead through the ready-made webhook (user 1) and returns its id.
 pub async fn add_lead(s: &Sandbox, title: &str) -> String {
-    let r = post_form(&s.webhook_url(), "crm.lead.add", &[("fields[TITLE]", title)]).await;
+    let r = post_form(
+        &s.webhook_url(),
+        "crm.lead.add",
+        &[("fields[TITLE]", title)],
+    )
+    .await;
     r.result().to_string().trim_matches('"').to_string()
 }

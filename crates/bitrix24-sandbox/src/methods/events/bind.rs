@@ -181,9 +181,21 @@ mod tests {
         assert!(check_handler("http://127.0.0.1:8080/h").is_ok());
         assert!(check_handler("http://localhost:8080/h").is_ok());
         let code = |u: &str| check_handler(u).err().map(|e| e.code);
-        assert_eq!(code("http://intranet/h").as_deref(), Some("ERROR_WRONG_HANDLER_URL"));
-        assert_eq!(code("not a url").as_deref(), Some("ERROR_WRONG_HANDLER_URL"));
-        assert_eq!(code("http://.example.com/").as_deref(), Some("ERROR_WRONG_HANDLER_URL"));
-        assert_eq!(code("ftp://files.example.com/").as_deref(), Some("ERROR_UNSUPPORTED_PROTOCOL"));
+        assert_eq!(
+            code("http://intranet/h").as_deref(),
+            Some("ERROR_WRONG_HANDLER_URL")
+        );
+        assert_eq!(
+            code("not a url").as_deref(),
+            Some("ERROR_WRONG_HANDLER_URL")
+        );
+        assert_eq!(
+            code("http://.example.com/").as_deref(),
+            Some("ERROR_WRONG_HANDLER_URL")
+        );
+        assert_eq!(
+            code("ftp://files.example.com/").as_deref(),
+            Some("ERROR_UNSUPPORTED_PROTOCOL")
+        );
     }
 }

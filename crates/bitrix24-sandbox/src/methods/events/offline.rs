@@ -12,8 +12,8 @@ use crate::auth::secret;
 use crate::error::ApiError;
 use crate::methods::{Call, Output};
 use crate::php::value::{as_string, elements, is_array, truthy};
-use rusqlite::types::Value as Sql;
 use rusqlite::params_from_iter;
+use rusqlite::types::Value as Sql;
 use serde_json::{json, Value};
 
 /// Rows per page of `event.offline.list`.
@@ -32,7 +32,10 @@ pub fn get(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let given = params::text(call, "PROCESS_ID");
     let limit = params::int(call, "LIMIT", 50);
     if limit <= 0 {
-        return Err(ApiError::argument("LIMIT", "Limit must be a positive number"));
+        return Err(ApiError::argument(
+            "LIMIT",
+            "Limit must be a positive number",
+        ));
     }
     let filter = offline_query::filter(params::get(call, "FILTER"), GET_FIELDS)?;
     let order = offline_query::order(params::get(call, "ORDER"), GET_FIELDS, "timestamp_x ASC")?;
@@ -87,9 +90,12 @@ pub fn clear(call: &mut Call<'_>) -> Result<Output, ApiError> {
     params::require_admin(call, "")?;
     let process_id = params::required(call, "PROCESS_ID")?;
     let (column, values) = if let Some(v) = params::get(call, "MESSAGE_ID") {
-        ("message_id", list_of(v, |s| Sql::Text(s)))
+        ("message_id", list_of(v, Sql::Text))
     } else if let Some(v) = params::get(call, "ID") {
-        ("id", list_of(v, |s| Sql::Integer(crate::php::value::intval_str(&s))))
+        (
+            "id",
+            list_of(v, |s| Sql::Integer(crate::php::value::intval_str(&s))),
+        )
     } else {
         ("", Vec::new())
     };

@@ -156,7 +156,10 @@ mod tests {
     fn order_is_checked_and_stable() {
         let o = order(Some(&json!({"ID": "desc"})), GET_FIELDS, "timestamp_x ASC").unwrap();
         assert_eq!(o, "id DESC, id ASC");
-        assert_eq!(order(None, GET_FIELDS, "timestamp_x ASC").unwrap(), "timestamp_x ASC, id ASC");
+        assert_eq!(
+            order(None, GET_FIELDS, "timestamp_x ASC").unwrap(),
+            "timestamp_x ASC, id ASC"
+        );
         assert!(order(Some(&json!({"APP_ID": "asc"})), GET_FIELDS, "id ASC").is_err());
     }
 }
