@@ -40,7 +40,11 @@ async fn slow_token_server(target: SocketAddr, delay: Duration) -> SlowTokenServ
             tokio::spawn(serve(client, target, delay, fwd.clone()));
         }
     });
-    SlowTokenServer { url, accepted, forwarded }
+    SlowTokenServer {
+        url,
+        accepted,
+        forwarded,
+    }
 }
 
 async fn serve(mut client: TcpStream, target: SocketAddr, delay: Duration, fwd: Arc<AtomicUsize>) {
@@ -58,7 +62,9 @@ async fn serve(mut client: TcpStream, target: SocketAddr, delay: Duration, fwd: 
         Ok(Ok(0)) | Ok(Err(_)) => return,
         _ => {}
     }
-    let Ok(mut upstream) = TcpStream::connect(target).await else { return };
+    let Ok(mut upstream) = TcpStream::connect(target).await else {
+        return;
+    };
     fwd.fetch_add(1, Ordering::SeqCst);
     if upstream.write_all(&head).await.is_ok() {
         let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
@@ -67,7 +73,11 @@ async fn serve(mut client: TcpStream, target: SocketAddr, delay: Duration, fwd: 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_killed_mid_refresh_loses_no_token() {
-    let sb = Sandbox::builder().limits(Limits::Off).start().await.expect("sandbox");
+    let sb = Sandbox::builder()
+        .limits(Limits::Off)
+        .start()
+        .await
+        .expect("sandbox");
     let dir = tempfile::tempdir().expect("tempdir");
     let store_path = dir.path().join("tokens.json");
     let store = FileStore::new(&store_path).expect("store");
@@ -80,7 +90,12 @@ async fn a_process_killed_mid_refresh_loses_no_token() {
     })
     .to_string();
     let mut child = tokio::process::Command::new(std::env::current_exe().expect("exe"))
-        .args(["--exact", "crash_child_entry", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "crash_child_entry",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, config)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -94,18 +109,33 @@ async fn a_process_killed_mid_refresh_loses_no_token() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(slow.accepted.load(Ordering::SeqCst), 1, "the child's refresh reached the server");
+    assert_eq!(
+        slow.accepted.load(Ordering::SeqCst),
+        1,
+        "the child's refresh reached the server"
+    );
     child.kill().await.expect("kill");
     tokio::time::sleep(Duration::from_millis(1700)).await; // past the server's wait
-    assert_eq!(slow.forwarded.load(Ordering::SeqCst), 0, "the cancelled refresh was not processed");
+    assert_eq!(
+        slow.forwarded.load(Ordering::SeqCst),
+        0,
+        "the cancelled refresh was not processed"
+    );
     assert_eq!(used_refresh_tokens(&sb), 0);
 
     // The file is whole and still holds the seeded pair.
     let text = std::fs::read_to_string(&store_path).expect("file");
     serde_json::from_str::<serde_json::Value>(&text).expect("not partial or corrupt");
-    let kept = store.load(sb.member_id()).await.expect("load").expect("kept");
+    let kept = store
+        .load(sb.member_id())
+        .await
+        .expect("load")
+        .expect("kept");
     assert_eq!(kept.generation, 1);
-    assert_eq!(kept.refresh_token.expose_secret(), seeded.refresh_token.expose_secret());
+    assert_eq!(
+        kept.refresh_token.expose_secret(),
+        seeded.refresh_token.expose_secret()
+    );
 
     // A fresh process (new store instance, so only the OS lock is shared) gets in at once,
     // as the dead child's lock went with it, and refreshes with what is stored.

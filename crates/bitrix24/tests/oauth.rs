@@ -12,7 +12,11 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
 async fn sandbox() -> Sandbox {
-    Sandbox::builder().limits(Limits::Off).start().await.expect("sandbox")
+    Sandbox::builder()
+        .limits(Limits::Off)
+        .start()
+        .await
+        .expect("sandbox")
 }
 
 #[tokio::test]
@@ -29,9 +33,17 @@ async fn the_whole_flow_from_consent_to_a_call() {
     let session = OAuthSession::from_redirect(app, store.clone(), &redirect)
         .await
         .expect("exchange");
-    let saved = store.load(sb.member_id()).await.expect("load").expect("saved");
+    let saved = store
+        .load(sb.member_id())
+        .await
+        .expect("load")
+        .expect("saved");
     assert_eq!(saved.generation, 1);
-    assert_eq!(saved.client_endpoint, sb.rest_url(), "REST endpoint from client_endpoint");
+    assert_eq!(
+        saved.client_endpoint,
+        sb.rest_url(),
+        "REST endpoint from client_endpoint"
+    );
     assert_eq!(saved.user_id, Some(1));
 
     let client = Client::builder()
@@ -48,7 +60,10 @@ async fn the_whole_flow_from_consent_to_a_call() {
         .expect_err("code reused");
     assert_eq!(e.kind(), ErrorKind::ReauthorizationRequired);
     let url = e.authorize_url().expect("authorize url");
-    assert!(url.starts_with(sb.url()) && url.contains(&sb.app().client_id), "{url}");
+    assert!(
+        url.starts_with(sb.url()) && url.contains(&sb.app().client_id),
+        "{url}"
+    );
 }
 
 #[tokio::test]
@@ -65,15 +80,33 @@ async fn expired_token_is_refreshed_once_and_the_call_repeated() {
     let store = Arc::new(MemoryStore::new());
     let seeded = seed(&sb, store.as_ref(), 3600).await;
     let session = OAuthSession::new(app(&sb), store.clone(), sb.member_id());
-    let client = Client::builder().oauth(session).limits(RateLimits::off()).build().expect("client");
-    client.call_raw("profile", &()).await.expect("fresh token works");
-    assert_eq!(used_refresh_tokens(&sb), 0, "no refresh while the token is good");
+    let client = Client::builder()
+        .oauth(session)
+        .limits(RateLimits::off())
+        .build()
+        .expect("client");
+    client
+        .call_raw("profile", &())
+        .await
+        .expect("fresh token works");
+    assert_eq!(
+        used_refresh_tokens(&sb),
+        0,
+        "no refresh while the token is good"
+    );
 
     // The portal's clock passes the expiry; the client's does not know.
     sb.advance_clock(3700.0);
-    client.call_raw("profile", &()).await.expect("refreshed and repeated");
+    client
+        .call_raw("profile", &())
+        .await
+        .expect("refreshed and repeated");
     assert_eq!(used_refresh_tokens(&sb), 1);
-    let now = store.load(sb.member_id()).await.expect("load").expect("kept");
+    let now = store
+        .load(sb.member_id())
+        .await
+        .expect("load")
+        .expect("kept");
     assert_eq!(now.generation, 2);
     assert_ne!(
         now.refresh_token.expose_secret(),
@@ -109,11 +142,17 @@ async fn a_spent_refresh_token_asks_for_reauthorization() {
     let store = Arc::new(MemoryStore::new());
     let seeded = seed(&sb, store.as_ref(), 0).await;
     // Someone outside the store used the refresh token.
-    app(&sb).refresh(&seeded.refresh_token).await.expect("out-of-band refresh");
+    app(&sb)
+        .refresh(&seeded.refresh_token)
+        .await
+        .expect("out-of-band refresh");
     let session = OAuthSession::new(app(&sb), store, sb.member_id());
     let e = session.access_token().await.expect_err("spent");
     assert_eq!(e.kind(), ErrorKind::ReauthorizationRequired);
-    assert!(e.authorize_url().expect("url").contains("/oauth/authorize/?client_id="));
+    assert!(e
+        .authorize_url()
+        .expect("url")
+        .contains("/oauth/authorize/?client_id="));
     let shown = format!("{e} {e:?}");
     assert!(!shown.contains(seeded.refresh_token.expose_secret()));
 }
@@ -133,12 +172,18 @@ async fn a_wrong_client_secret_is_an_api_error_that_hides_the_secret() {
     let store = Arc::new(MemoryStore::new());
     let seeded = seed(&sb, store.as_ref(), 0).await;
     let bad = app_with(sb.url(), &sb.app().client_id, "wrong-secret-xyz");
-    let e = bad.refresh(&seeded.refresh_token).await.expect_err("bad secret");
+    let e = bad
+        .refresh(&seeded.refresh_token)
+        .await
+        .expect_err("bad secret");
     assert_eq!(e.kind(), ErrorKind::Api);
     assert_eq!(e.code(), Some(&ApiErrorCode::InvalidClient));
     assert_eq!(e.status(), Some(401));
     let shown = format!("{e} {e:?}");
-    assert!(!shown.contains("wrong-secret-xyz") && !shown.contains(seeded.refresh_token.expose_secret()));
+    assert!(
+        !shown.contains("wrong-secret-xyz")
+            && !shown.contains(seeded.refresh_token.expose_secret())
+    );
     // The refresh token was not spent by the refused request.
     assert!(app(&sb).refresh(&seeded.refresh_token).await.is_ok());
 }
@@ -174,8 +219,12 @@ async fn nothing_secret_in_debug() {
     let token = session.access_token().await.expect("token");
     let state = State::new();
     let redirect = parse_redirect(&consent(&app, &state).await, &state).expect("redirect");
-    let client = Client::builder().oauth(session.clone()).build().expect("client");
-    let shown = format!("{app:?} {session:?} {token:?} {seeded:?} {redirect:?} {state:?} {client:?}");
+    let client = Client::builder()
+        .oauth(session.clone())
+        .build()
+        .expect("client");
+    let shown =
+        format!("{app:?} {session:?} {token:?} {seeded:?} {redirect:?} {state:?} {client:?}");
     for secret in [
         sb.app().client_secret.as_str(),
         seeded.access_token.expose_secret(),

@@ -17,7 +17,11 @@ const CHILD_ENV: &str = "BITRIX24_REFRESH_RACE_CHILD";
 const CHILDREN: usize = 4;
 
 async fn sandbox() -> Sandbox {
-    Sandbox::builder().limits(Limits::Off).start().await.expect("sandbox")
+    Sandbox::builder()
+        .limits(Limits::Off)
+        .start()
+        .await
+        .expect("sandbox")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,7 +30,11 @@ async fn a_hundred_calls_on_an_expired_token_cause_one_refresh() {
     let store = Arc::new(MemoryStore::new());
     seed(&sb, store.as_ref(), 3600).await;
     let session = OAuthSession::new(app(&sb), store.clone(), sb.member_id());
-    let client = Client::builder().oauth(session).limits(RateLimits::off()).build().expect("client");
+    let client = Client::builder()
+        .oauth(session)
+        .limits(RateLimits::off())
+        .build()
+        .expect("client");
     client.call_raw("profile", &()).await.expect("warm");
     // Expired on the portal only: every call meets 401 expired_token at about the same time.
     sb.advance_clock(3700.0);
@@ -35,10 +43,16 @@ async fn a_hundred_calls_on_an_expired_token_cause_one_refresh() {
         tokio::spawn(async move { client.call_raw("profile", &()).await })
     });
     for result in futures::future::join_all(calls).await {
-        result.expect("join").expect("every call succeeds after the refresh");
+        result
+            .expect("join")
+            .expect("every call succeeds after the refresh");
     }
     assert_eq!(used_refresh_tokens(&sb), 1, "exactly one refresh");
-    let stored = store.load(sb.member_id()).await.expect("load").expect("kept");
+    let stored = store
+        .load(sb.member_id())
+        .await
+        .expect("load")
+        .expect("kept");
     assert_eq!(stored.generation, 2);
 }
 
@@ -88,7 +102,12 @@ async fn processes_sharing_a_file_store_refresh_once() {
     let children: Vec<_> = (0..CHILDREN)
         .map(|i| {
             tokio::process::Command::new(&exe)
-                .args(["--exact", "child_process_entry", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "child_process_entry",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env(CHILD_ENV, &config)
                 .env("CHILD_INDEX", i.to_string())
                 .stdout(std::process::Stdio::piped())
@@ -109,10 +128,21 @@ async fn processes_sharing_a_file_store_refresh_once() {
             "child failed: {stdout}\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(stdout.contains("CHILD-RESULT status=200 generation=2"), "{stdout}");
+        assert!(
+            stdout.contains("CHILD-RESULT status=200 generation=2"),
+            "{stdout}"
+        );
     }
-    assert_eq!(used_refresh_tokens(&sb), 1, "the server saw exactly one refresh");
-    let stored = store.load(sb.member_id()).await.expect("load").expect("kept");
+    assert_eq!(
+        used_refresh_tokens(&sb),
+        1,
+        "the server saw exactly one refresh"
+    );
+    let stored = store
+        .load(sb.member_id())
+        .await
+        .expect("load")
+        .expect("kept");
     assert_eq!(stored.generation, 2);
     let endpoint = url::Url::parse(&stored.client_endpoint).expect("endpoint");
     assert_eq!(profile(&endpoint, &stored.access_token).await.0, 200);
@@ -146,5 +176,8 @@ async fn child_process_entry() {
     wait_for(|| dir.join("go").exists()).await;
     let token = session.access_token().await.expect("a working token");
     let (status, _) = profile(token.endpoint(), token.secret()).await;
-    println!("CHILD-RESULT status={status} generation={}", token.generation());
+    println!(
+        "CHILD-RESULT status={status} generation={}",
+        token.generation()
+    );
 }

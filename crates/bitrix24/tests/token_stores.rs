@@ -26,13 +26,25 @@ fn record(member: &str, refresh: &str, generation: u64) -> TokenRecord {
 async fn keeps_records(store: &dyn TokenStore) {
     assert!(store.load("m1").await.expect("load").is_none());
     assert!(store.portals().await.expect("portals").is_empty());
-    store.save(&record("m1", "r-one", 1)).await.expect("save m1");
-    store.save(&record("m2", "r-two", 1)).await.expect("save m2");
-    store.save(&record("m1", "r-three", 2)).await.expect("replace m1");
+    store
+        .save(&record("m1", "r-one", 1))
+        .await
+        .expect("save m1");
+    store
+        .save(&record("m2", "r-two", 1))
+        .await
+        .expect("save m2");
+    store
+        .save(&record("m1", "r-three", 2))
+        .await
+        .expect("replace m1");
     let got = store.load("m1").await.expect("load").expect("present");
     assert_eq!(got.refresh_token.expose_secret(), "r-three");
     assert_eq!(got.access_token.expose_secret(), "access-r-three");
-    assert_eq!((got.generation, got.user_id, got.expires_at), (2, Some(5), 1_900_000_000));
+    assert_eq!(
+        (got.generation, got.user_id, got.expires_at),
+        (2, Some(5), 1_900_000_000)
+    );
     assert_eq!(got.client_endpoint, "https://p.bitrix24.com/rest/");
     assert_eq!(got.scope, "crm,user");
     assert_eq!(store.portals().await.expect("portals"), vec!["m1", "m2"]);
@@ -48,7 +60,15 @@ async fn keeps_records(store: &dyn TokenStore) {
 async fn section_excludes(one: Arc<dyn TokenStore>, other: Arc<dyn TokenStore>) {
     one.save(&record("m", "r-0", 0)).await.expect("seed");
     let mut first = one.lock("m").await.expect("lock");
-    assert_eq!(first.load().await.expect("load").expect("seeded").generation, 0);
+    assert_eq!(
+        first
+            .load()
+            .await
+            .expect("load")
+            .expect("seeded")
+            .generation,
+        0
+    );
     let waiter = tokio::spawn(async move {
         let mut second = other.lock("m").await.expect("second lock");
         let seen = second.load().await.expect("load").expect("present");
@@ -56,14 +76,23 @@ async fn section_excludes(one: Arc<dyn TokenStore>, other: Arc<dyn TokenStore>) 
         seen
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!waiter.is_finished(), "the second holder got in while the first was inside");
-    first.save_and_unlock(&record("m", "r-1", 1)).await.expect("save");
+    assert!(
+        !waiter.is_finished(),
+        "the second holder got in while the first was inside"
+    );
+    first
+        .save_and_unlock(&record("m", "r-1", 1))
+        .await
+        .expect("save");
     let seen = waiter.await.expect("join");
     assert_eq!(seen.refresh_token.expose_secret(), "r-1");
     assert_eq!(seen.generation, 1);
     // The section of one portal refuses a record of another.
     let wrong = one.lock("m").await.expect("lock");
-    let e = wrong.save_and_unlock(&record("x", "r", 1)).await.expect_err("foreign");
+    let e = wrong
+        .save_and_unlock(&record("x", "r", 1))
+        .await
+        .expect_err("foreign");
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(one.load("x").await.expect("load").is_none());
 }
@@ -151,16 +180,24 @@ async fn file_store_replaces_atomically() {
 async fn damaged_file_is_an_error_that_quotes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("tokens.json");
-    std::fs::write(&path, r#"{"version":1,"portals":{"m":{"refresh_token":"leak-me""#)
-        .expect("write");
+    std::fs::write(
+        &path,
+        r#"{"version":1,"portals":{"m":{"refresh_token":"leak-me""#,
+    )
+    .expect("write");
     let store = FileStore::new(&path).expect("store");
     let e = store.load("m").await.expect_err("damaged");
     assert_eq!(e.kind(), ErrorKind::TokenStore);
     let shown = format!("{e} {e:?}");
-    assert!(shown.contains("tokens.json") && !shown.contains("leak-me"), "{shown}");
+    assert!(
+        shown.contains("tokens.json") && !shown.contains("leak-me"),
+        "{shown}"
+    );
     // A save must not overwrite a file it cannot read (the tokens in it may be the only ones).
     assert!(store.save(&record("m", "r", 1)).await.is_err());
-    assert!(std::fs::read_to_string(&path).expect("kept").contains("leak-me"));
+    assert!(std::fs::read_to_string(&path)
+        .expect("kept")
+        .contains("leak-me"));
     let e = FileStore::new("/").expect_err("no file name");
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
@@ -200,7 +237,10 @@ mod sqlite {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("tokens.db");
         let store = SqliteStore::open(&path).await.expect("open");
-        store.save(&record("m", "sql-secret", 1)).await.expect("save");
+        store
+            .save(&record("m", "sql-secret", 1))
+            .await
+            .expect("save");
         let mode = std::fs::metadata(&path).expect("db").permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert!(!format!("{store:?}").contains("sql-secret"));

@@ -39,7 +39,10 @@ impl OAuthApp {
     ) -> Result<Self> {
         let client_id = client_id.into();
         if client_id.trim().is_empty() {
-            return Err(Error::new(ErrorKind::InvalidInput, "the OAuth client_id is empty"));
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "the OAuth client_id is empty",
+            ));
         }
         // No redirects: the token request carries the client secret in its query, and a
         // redirect would hand it to whatever host the answer names.
@@ -156,7 +159,10 @@ impl OAuthApp {
         value: &SecretString,
     ) -> Result<TokenResponse> {
         let url = self.oauth_server.join("oauth/token/").map_err(|_| {
-            Error::new(ErrorKind::InvalidInput, "the OAuth server URL cannot take a path")
+            Error::new(
+                ErrorKind::InvalidInput,
+                "the OAuth server URL cannot take a path",
+            )
         })?;
         // GET with everything in the query is what the docs and the official PHP SDK do
         // (protocol.md §1b); `Error::transport` drops the URL, so the secret cannot leak.
@@ -261,8 +267,12 @@ fn parse_token_answer(
         } else {
             ApiErrorCode::Unknown(format!("HTTP {status}"))
         };
-        return Err(Error::api(code, "the OAuth server answered with an error", Some(status))
-            .with_method(TOKEN_ENDPOINT));
+        return Err(Error::api(
+            code,
+            "the OAuth server answered with an error",
+            Some(status),
+        )
+        .with_method(TOKEN_ENDPOINT));
     }
     let parsed: TokenResponse = serde_path_to_error::deserialize(&value).map_err(|e| {
         // Only the path: serde's message may quote the offending value.
@@ -290,8 +300,12 @@ mod tests {
     use super::*;
 
     fn app() -> OAuthApp {
-        OAuthApp::new("local.1", SecretString::from("cl-secret"), "p.bitrix24.com/some/path?x=1")
-            .expect("app")
+        OAuthApp::new(
+            "local.1",
+            SecretString::from("cl-secret"),
+            "p.bitrix24.com/some/path?x=1",
+        )
+        .expect("app")
     }
 
     #[test]
@@ -318,10 +332,15 @@ mod tests {
     #[test]
     fn invalid_grant_asks_for_reauthorization_with_the_url() {
         let body = br#"{"error":"invalid_grant","error_description":"Refresh token is invalid"}"#;
-        let e = parse_token_answer(400, body, || "https://p/oauth/authorize/?client_id=a".into())
-            .expect_err("invalid_grant");
+        let e = parse_token_answer(400, body, || {
+            "https://p/oauth/authorize/?client_id=a".into()
+        })
+        .expect_err("invalid_grant");
         assert_eq!(e.kind(), ErrorKind::ReauthorizationRequired);
-        assert_eq!(e.authorize_url(), Some("https://p/oauth/authorize/?client_id=a"));
+        assert_eq!(
+            e.authorize_url(),
+            Some("https://p/oauth/authorize/?client_id=a")
+        );
         let src = std::error::Error::source(&e).expect("source");
         assert!(src.to_string().contains("invalid_grant"), "{src}");
     }
@@ -346,8 +365,12 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::Decode);
         assert!(e.to_string().contains("refresh_token"), "{e}");
         assert!(!format!("{e} {e:?}").contains("tok-visible"));
-        let e = parse_token_answer(200, br#"{"access_token":"","refresh_token":"r"}"#, String::new)
-            .expect_err("empty");
+        let e = parse_token_answer(
+            200,
+            br#"{"access_token":"","refresh_token":"r"}"#,
+            String::new,
+        )
+        .expect_err("empty");
         assert_eq!(e.kind(), ErrorKind::Decode);
     }
 

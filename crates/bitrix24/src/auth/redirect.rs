@@ -116,7 +116,11 @@ pub fn parse_redirect(query: &str, expected: &State) -> Result<Redirect> {
     }
     let bad = |why: &str| Error::new(ErrorKind::OAuthRedirect, why.to_string());
     match state {
-        None => return Err(bad("the OAuth redirect has no state; start the authorization again")),
+        None => {
+            return Err(bad(
+                "the OAuth redirect has no state; start the authorization again",
+            ))
+        }
         Some(s) if !expected.matches(&s) => {
             return Err(bad(
                 "the OAuth redirect's state does not match the one sent (a forged or stale \
@@ -150,7 +154,10 @@ mod tests {
         assert!(a.matches(a.as_str()));
         assert!(!a.matches(b.as_str()));
         assert!(!a.matches(""));
-        assert!(!State::from_saved("").matches(""), "an empty state never matches");
+        assert!(
+            !State::from_saved("").matches(""),
+            "an empty state never matches"
+        );
         assert!(!format!("{a:?}").contains(a.as_str()));
     }
 
@@ -175,7 +182,13 @@ mod tests {
     #[test]
     fn refuses_wrong_state_and_missing_code() {
         let st = State::from_saved("st-1");
-        for q in ["code=X&state=st-2", "code=X", "state=st-1", "state=st-1&code=", ""] {
+        for q in [
+            "code=X&state=st-2",
+            "code=X",
+            "state=st-1",
+            "state=st-1&code=",
+            "",
+        ] {
             let e = parse_redirect(q, &st).expect_err(q);
             assert_eq!(e.kind(), ErrorKind::OAuthRedirect, "{q}");
             assert!(!e.to_string().contains("st-1"), "{e}");

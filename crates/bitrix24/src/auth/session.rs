@@ -116,7 +116,14 @@ impl OAuthSession {
         store: Arc<dyn TokenStore>,
         redirect: &Redirect,
     ) -> Result<Self> {
-        Self::exchange(app, store, &redirect.code, &redirect.member_id, &redirect.domain).await
+        Self::exchange(
+            app,
+            store,
+            &redirect.code,
+            &redirect.member_id,
+            &redirect.domain,
+        )
+        .await
     }
 
     async fn exchange(
@@ -137,7 +144,11 @@ impl OAuthSession {
             ("", from_redirect) => from_redirect.to_string(),
             (from_answer, _) => from_answer.to_string(),
         };
-        let domain = if domain.is_empty() { host_of(app.portal()) } else { domain.to_string() };
+        let domain = if domain.is_empty() {
+            host_of(app.portal())
+        } else {
+            domain.to_string()
+        };
         let mut locked = store.lock(&member_id).await?;
         let previous = locked.load().await?.map_or(0, |r| r.generation);
         let mut record = TokenRecord::from_response(&answer, &domain, previous + 1);
@@ -204,11 +215,19 @@ impl OAuthSession {
     }
 
     fn cached(&self) -> Option<TokenRecord> {
-        self.inner.current.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.inner
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn remember(&self, record: TokenRecord) {
-        *self.inner.current.write().unwrap_or_else(|p| p.into_inner()) = Some(record);
+        *self
+            .inner
+            .current
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(record);
     }
 
     async fn current(&self) -> Result<TokenRecord> {
@@ -236,12 +255,15 @@ impl OAuthSession {
         let session = self.clone();
         tokio::spawn(async move { session.refresh_section(seen, forced).await })
             .await
-            .map_err(|e| Error::new(ErrorKind::TokenStore, "the token refresh task failed").with_source(e))?
+            .map_err(|e| {
+                Error::new(ErrorKind::TokenStore, "the token refresh task failed").with_source(e)
+            })?
     }
 
     async fn refresh_section(&self, seen: u64, forced: bool) -> Result<TokenRecord> {
         let margin = self.margin();
-        let usable = |r: &TokenRecord| !r.expires_within(margin) && (!forced || r.generation > seen);
+        let usable =
+            |r: &TokenRecord| !r.expires_within(margin) && (!forced || r.generation > seen);
         let _flight = self.inner.flight.clone().lock_owned().await;
         if let Some(r) = self.cached().filter(|r| usable(r)) {
             return Ok(r);
@@ -249,7 +271,9 @@ impl OAuthSession {
         let member_id = &self.inner.member_id;
         let mut locked = self.inner.store.lock(member_id).await?;
         let Some(stored) = locked.load().await? else {
-            return Err(self.reauthorize("the OAuth tokens of this portal are no longer in the store"));
+            return Err(
+                self.reauthorize("the OAuth tokens of this portal are no longer in the store")
+            );
         };
         if usable(&stored) {
             // Another process refreshed while this one waited for the section.
@@ -259,7 +283,8 @@ impl OAuthSession {
         }
         match self.inner.app.refresh(&stored.refresh_token).await {
             Ok(answer) => {
-                let mut fresh = TokenRecord::from_response(&answer, &stored.domain, stored.generation + 1);
+                let mut fresh =
+                    TokenRecord::from_response(&answer, &stored.domain, stored.generation + 1);
                 fill_missing(&mut fresh, &stored);
                 let saved = locked.save_and_unlock(&fresh).await;
                 // Kept in memory even when the save failed: the old refresh token is spent, so

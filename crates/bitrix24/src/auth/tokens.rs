@@ -247,7 +247,11 @@ mod tests {
         );
         let rec = TokenRecord::from_response(&r, "p.bitrix24.com", 3);
         let now = unix_now();
-        assert!((now + 3590..=now + 3610).contains(&rec.expires_at), "{}", rec.expires_at);
+        assert!(
+            (now + 3590..=now + 3610).contains(&rec.expires_at),
+            "{}",
+            rec.expires_at
+        );
         assert_eq!(rec.generation, 3);
         assert_eq!(rec.user_id, Some(7));
         assert!(!rec.expires_within(60));

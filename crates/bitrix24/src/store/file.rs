@@ -4,7 +4,9 @@
 //! fsync the directory), so a reader or a crash never sees half a file. The exclusive section
 //! is an OS lock (`File::lock`) on `<file>.lock`, released by the OS when a process dies.
 
-use super::{check_locked, check_record, join_error, store_error, LockedPortal, TokenRecord, TokenStore};
+use super::{
+    check_locked, check_record, join_error, store_error, LockedPortal, TokenRecord, TokenStore,
+};
 use crate::error::{Error, ErrorKind, Result};
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -188,10 +190,7 @@ impl LockedPortal for FileLocked {
         .boxed()
     }
 
-    fn save_and_unlock<'a>(
-        self: Box<Self>,
-        record: &'a TokenRecord,
-    ) -> BoxFuture<'a, Result<()>> {
+    fn save_and_unlock<'a>(self: Box<Self>, record: &'a TokenRecord) -> BoxFuture<'a, Result<()>> {
         async move {
             check_locked(record, &self.member_id)?;
             let path = self.section.path.clone();
@@ -218,7 +217,12 @@ fn acquire(lock_path: &Path) -> Result<File> {
         .create(true)
         .truncate(false)
         .open(lock_path)
-        .map_err(|e| store_error(format!("cannot open the lock file {}", lock_path.display()), e))?;
+        .map_err(|e| {
+            store_error(
+                format!("cannot open the lock file {}", lock_path.display()),
+                e,
+            )
+        })?;
     file.lock()
         .map_err(|e| store_error(format!("cannot lock {}", lock_path.display()), e))?;
     Ok(file)
@@ -227,9 +231,9 @@ fn acquire(lock_path: &Path) -> Result<File> {
 fn read(path: &Path) -> Result<Contents> {
     let mut text = String::new();
     match File::open(path) {
-        Ok(mut f) => f
-            .read_to_string(&mut text)
-            .map_err(|e| store_error(format!("cannot read the token file {}", path.display()), e))?,
+        Ok(mut f) => f.read_to_string(&mut text).map_err(|e| {
+            store_error(format!("cannot read the token file {}", path.display()), e)
+        })?,
         Err(e) if e.kind() == IoKind::NotFound => return Ok(Contents::default()),
         Err(e) => {
             return Err(store_error(
@@ -281,7 +285,10 @@ fn write_atomic(path: &Path, body: &[u8]) -> std::io::Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(
         ".{name}.{}.{:016x}.tmp",
         std::process::id(),

@@ -33,7 +33,11 @@ impl MemoryStore {
     }
 
     fn section(&self, member_id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut sections = self.inner.sections.lock().unwrap_or_else(|p| p.into_inner());
+        let mut sections = self
+            .inner
+            .sections
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         sections.entry(member_id.to_string()).or_default().clone()
     }
 }
@@ -104,10 +108,7 @@ impl LockedPortal for MemoryLocked {
         futures::future::ready(Ok(found)).boxed()
     }
 
-    fn save_and_unlock<'a>(
-        self: Box<Self>,
-        record: &'a TokenRecord,
-    ) -> BoxFuture<'a, Result<()>> {
+    fn save_and_unlock<'a>(self: Box<Self>, record: &'a TokenRecord) -> BoxFuture<'a, Result<()>> {
         let result = check_locked(record, &self.member_id).map(|()| {
             self.store
                 .records()

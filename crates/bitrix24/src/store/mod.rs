@@ -58,8 +58,7 @@ pub trait LockedPortal: Send {
 
     /// Saves `record` durably, then leaves the section. When it returns `Ok`, the record
     /// survives a crash of this process.
-    fn save_and_unlock<'a>(self: Box<Self>, record: &'a TokenRecord)
-        -> BoxFuture<'a, Result<()>>;
+    fn save_and_unlock<'a>(self: Box<Self>, record: &'a TokenRecord) -> BoxFuture<'a, Result<()>>;
 }
 
 /// A store failure with what failed and the cause; paths are fine to show, contents never.

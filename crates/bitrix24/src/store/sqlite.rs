@@ -5,7 +5,9 @@
 //! rolls back, so the previous record stays. Commits run with the default
 //! `synchronous = FULL`, so a saved record survives a crash.
 
-use super::{check_locked, check_record, join_error, store_error, LockedPortal, TokenRecord, TokenStore};
+use super::{
+    check_locked, check_record, join_error, store_error, LockedPortal, TokenRecord, TokenStore,
+};
 use crate::error::{Error, ErrorKind, Result};
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -43,12 +45,18 @@ impl SqliteStore {
         tokio::task::spawn_blocking(move || {
             create_private(&p)?;
             let conn = connect(&p)?;
-            conn.execute_batch(SCHEMA)
-                .map_err(|e| store_error(format!("cannot create the token table in {}", p.display()), e))
+            conn.execute_batch(SCHEMA).map_err(|e| {
+                store_error(
+                    format!("cannot create the token table in {}", p.display()),
+                    e,
+                )
+            })
         })
         .await
         .map_err(join_error)??;
-        Ok(Self { path: Arc::new(path) })
+        Ok(Self {
+            path: Arc::new(path),
+        })
     }
 
     /// The database file.
@@ -69,7 +77,9 @@ impl SqliteStore {
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("path", &self.path).finish()
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -83,10 +93,8 @@ impl TokenStore for SqliteStore {
         async move {
             check_record(record)?;
             let record = record.clone();
-            self.run(move |c| {
-                in_transaction(c, |c| upsert(c, &record))
-            })
-            .await
+            self.run(move |c| in_transaction(c, |c| upsert(c, &record)))
+                .await
         }
         .boxed()
     }
@@ -95,9 +103,12 @@ impl TokenStore for SqliteStore {
         let member_id = member_id.to_string();
         self.run(move |c| {
             in_transaction(c, |c| {
-                c.execute("DELETE FROM bitrix24_tokens WHERE member_id = ?1", [&member_id])
-                    .map(drop)
-                    .map_err(|e| store_error("cannot delete the token record", e))
+                c.execute(
+                    "DELETE FROM bitrix24_tokens WHERE member_id = ?1",
+                    [&member_id],
+                )
+                .map(drop)
+                .map_err(|e| store_error("cannot delete the token record", e))
             })
         })
         .boxed()
@@ -109,7 +120,9 @@ impl TokenStore for SqliteStore {
             let mut stmt = c
                 .prepare("SELECT member_id FROM bitrix24_tokens ORDER BY member_id")
                 .map_err(fail)?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(fail)?;
+            let rows = stmt
+                .query_map([], |r| r.get::<_, String>(0))
+                .map_err(fail)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(fail)
         })
         .boxed()
@@ -158,10 +171,7 @@ impl LockedPortal for SqliteLocked {
         .boxed()
     }
 
-    fn save_and_unlock<'a>(
-        self: Box<Self>,
-        record: &'a TokenRecord,
-    ) -> BoxFuture<'a, Result<()>> {
+    fn save_and_unlock<'a>(self: Box<Self>, record: &'a TokenRecord) -> BoxFuture<'a, Result<()>> {
         async move {
             check_locked(record, &self.member_id)?;
             let record = record.clone();
@@ -180,8 +190,12 @@ impl LockedPortal for SqliteLocked {
 }
 
 fn connect(path: &Path) -> Result<Connection> {
-    let conn = Connection::open(path)
-        .map_err(|e| store_error(format!("cannot open the token database {}", path.display()), e))?;
+    let conn = Connection::open(path).map_err(|e| {
+        store_error(
+            format!("cannot open the token database {}", path.display()),
+            e,
+        )
+    })?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| store_error("cannot configure the token database", e))?;
     Ok(conn)
@@ -236,7 +250,12 @@ fn upsert(c: &Connection, record: &TokenRecord) -> Result<()> {
          ON CONFLICT(member_id) DO UPDATE SET
            generation = excluded.generation, record = excluded.record,
            updated_at = excluded.updated_at",
-        params![record.member_id, generation, text, crate::auth::tokens::unix_now()],
+        params![
+            record.member_id,
+            generation,
+            text,
+            crate::auth::tokens::unix_now()
+        ],
     )
     .map(drop)
     .map_err(|e| store_error("cannot write the token record", e))
@@ -251,7 +270,10 @@ fn create_private(path: &Path) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    o.open(path)
-        .map(drop)
-        .map_err(|e| store_error(format!("cannot create the token database {}", path.display()), e))
+    o.open(path).map(drop).map_err(|e| {
+        store_error(
+            format!("cannot create the token database {}", path.display()),
+            e,
+        )
+    })
 }

@@ -51,7 +51,11 @@ pub async fn seed(sb: &Sandbox, store: &dyn TokenStore, expires_in: i64) -> Toke
 pub fn used_refresh_tokens(sb: &Sandbox) -> i64 {
     sb.portal()
         .db()
-        .query_row("SELECT count(*) FROM refresh_tokens WHERE used = 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM refresh_tokens WHERE used = 1",
+            [],
+            |r| r.get(0),
+        )
         .expect("count")
 }
 
@@ -91,7 +95,10 @@ pub async fn consent(app: &OAuthApp, state: &State) -> String {
         .await
         .expect("allow");
     assert_eq!(resp.status().as_u16(), 302, "Allow redirects");
-    resp.headers()["location"].to_str().expect("ascii").to_string()
+    resp.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_string()
 }
 
 /// Calls `profile` with a bearer token; the HTTP status and the user id it answers.
