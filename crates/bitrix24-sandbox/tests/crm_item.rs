@@ -151,3 +151,86 @@ async fn item_list_pages() {
         json!({"id": 1, "title": "L0", "entityTypeId": 1})
     );
 }
+
+/// protocol.md §4.5 "Write, crm.item.*": `fm` on add is a list of new entries; on update it is
+/// keyed by operation (`n0` adds, an id with a value changes it, an id with an empty value
+/// deletes it); `typeId` is required; the duplicate index follows the change.
+#[tokio::test]
+async fn fm_writes_on_add_and_update() {
+    let s = common::sandbox().await;
+    let hook = s.webhook_url();
+    let added = post_json(
+        &hook,
+        "crm.item.add",
+        &json!({"entityTypeId": 1, "fields": {"title": "fm", "fm": [
+            {"typeId": "PHONE", "valueType": "WORK", "value": "+7 903 111-22-33"},
+            {"typeId": "EMAIL", "valueType": "HOME", "value": "fm@example.com"}
+        ]}}),
+    )
+    .await;
+    let item = &added.result()["item"];
+    let id = item["id"].as_i64().expect("integer id");
+    let fm = item["fm"].as_array().expect("fm list");
+    assert_eq!(fm.len(), 2, "{}", added.text);
+    let phone = fm.iter().find(|f| f["typeId"] == "PHONE").unwrap();
+    let email = fm.iter().find(|f| f["typeId"] == "EMAIL").unwrap();
+    assert!(phone["id"].is_i64());
+    assert_eq!(phone["value"], "+7 903 111-22-33");
+    assert_eq!(email["valueType"], "HOME");
+
+    let (phone_id, email_id) = (phone["id"].as_i64().unwrap(), email["id"].as_i64().unwrap());
+    let mut ops = serde_json::Map::new();
+    ops.insert(
+        phone_id.to_string(),
+        json!({"typeId": "PHONE", "value": "8 (916) 000-00-01"}),
+    );
+    ops.insert(
+        email_id.to_string(),
+        json!({"typeId": "EMAIL", "value": ""}),
+    );
+    ops.insert(
+        "n0".into(),
+        json!({"typeId": "PHONE", "valueType": "MOBILE", "value": "+7 925 5"}),
+    );
+    let updated = post_json(
+        &hook,
+        "crm.item.update",
+        &json!({"entityTypeId": 1, "id": id, "fields": {"fm": ops}}),
+    )
+    .await;
+    let fm = updated.result()["item"]["fm"].as_array().unwrap().clone();
+    let values: Vec<&str> = fm.iter().filter_map(|f| f["value"].as_str()).collect();
+    assert_eq!(values.len(), 2, "{}", updated.text);
+    assert!(values.contains(&"8 (916) 000-00-01") && values.contains(&"+7 925 5"));
+
+    // The duplicate index saw the change: the new number is found in another format.
+    let found = post_json(
+        &hook,
+        "crm.duplicate.findbycomm",
+        &json!({"type": "PHONE", "values": ["+7 916 000 00 01"], "entity_type": "LEAD"}),
+    )
+    .await;
+    assert_eq!(found.result(), &json!({"LEAD": [id]}));
+}
+
+/// protocol.md §4.5: an `fm` entry without `typeId`, or a string `fm`, changes nothing.
+#[tokio::test]
+async fn fm_without_type_id_is_ignored() {
+    let s = common::sandbox().await;
+    let hook = s.webhook_url();
+    let added = post_json(
+        &hook,
+        "crm.item.add",
+        &json!({"entityTypeId": 1, "fields": {"title": "x", "fm": [{"value": "+7 1"}]}}),
+    )
+    .await;
+    assert_eq!(added.result()["item"]["fm"], json!([]), "{}", added.text);
+    let id = added.result()["item"]["id"].as_i64().unwrap();
+    let updated = post_json(
+        &hook,
+        "crm.item.update",
+        &json!({"entityTypeId": 1, "id": id, "fields": {"fm": "+7 2"}}),
+    )
+    .await;
+    assert_eq!(updated.result()["item"]["fm"], json!([]));
+}

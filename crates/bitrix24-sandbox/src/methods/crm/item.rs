@@ -2,6 +2,7 @@
 //! (protocol.md §5.3, §4.3-4.5): camelCase, case-sensitive parameters, typed values,
 //! `result.item` / `result.items`, controller-style errors (`NOT_FOUND`, `INVALID_ARG_VALUE`).
 
+pub mod fm;
 pub mod list;
 pub mod names;
 pub mod write;

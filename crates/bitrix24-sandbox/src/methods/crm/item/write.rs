@@ -1,12 +1,12 @@
 //! `crm.item.add` / `crm.item.update`: camelCase fields into the classic storage.
 //!
-//! `fm` (multifield) writes need the classic engineer's multifield merge; until it exists
-//! they are ignored with a note in the sandbox log.
+//! `fm` (multifield) writes go through the classic multifield merge (see `fm.rs`).
 
 use super::names;
 use crate::error::ApiError;
 use crate::methods::crm::directory;
 use crate::methods::crm::entity::Kind;
+use crate::methods::crm::multifield;
 use crate::methods::crm::store;
 use crate::methods::crm::userfield;
 use crate::methods::crm::values;
@@ -18,6 +18,8 @@ use serde_json::{json, Map, Value};
 struct Input {
     columns: Map<String, Value>,
     uf: Vec<(String, Vec<Value>)>,
+    /// Multifields in the classic `fields` shape.
+    multi: Map<String, Value>,
 }
 
 fn fields_param<'a>(call: &'a Call<'_>) -> Result<&'a Value, ApiError> {
@@ -45,8 +47,8 @@ fn internalize(
     let mut input = Input {
         columns: Map::new(),
         uf: Vec::new(),
+        multi: Map::new(),
     };
-    let mut notes = Vec::new();
     for (key, v) in entries(fields) {
         if let Some(f) = names::field_of(kind, &key) {
             if f.read_only() || (update && f.immutable()) {
@@ -63,14 +65,16 @@ fn internalize(
                 def.field_name.clone(),
                 userfield::internalize(def, v, offset),
             ));
-        } else if key == "fm" {
-            notes.push(
-                "crm.item: fm writes are not supported by the sandbox yet; ignored".to_string(),
-            );
+        } else if key == "fm" && kind.has_multifields() {
+            input.multi = super::fm::to_classic(v);
         }
     }
-    for n in notes {
-        call.note(n);
+    let errors = multifield::validate(kind, &input.multi);
+    if !errors.is_empty() {
+        return Err(ApiError::bad_request(
+            "CRM_FIELD_ERROR_VALUE_NOT_VALID",
+            errors.join("<br />"),
+        ));
     }
     Ok(input)
 }
@@ -141,6 +145,7 @@ pub fn add(call: &mut Call<'_>) -> Result<Output, ApiError> {
     stage_defaults(call, kind, &mut input.columns)?;
     let id = store::insert(call.db, kind, &input.columns)?;
     userfield::write(call.db, kind, id, &input.uf)?;
+    multifield::merge(call.db, kind, id, &input.multi)?;
     call.raise(
         &format!("ONCRM{}ADD", kind.upper()),
         json!({"FIELDS": {"ID": id}}),
@@ -164,7 +169,7 @@ pub fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
             .unwrap_or(Value::Array(Vec::new()))
             != Value::Array(vals.clone())
     });
-    if input.columns.is_empty() && !uf_changed {
+    if input.columns.is_empty() && !uf_changed && input.multi.is_empty() {
         return Ok(Output::new(json!({ "item": super::load(call, kind, id)? })));
     }
     if input.columns.contains_key("STATUS_ID") || input.columns.contains_key("STAGE_ID") {
@@ -192,6 +197,7 @@ pub fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
         .insert("DATE_MODIFY".into(), json!(call.unix_now()));
     store::update(call.db, kind, id, &input.columns)?;
     userfield::write(call.db, kind, id, &input.uf)?;
+    multifield::merge(call.db, kind, id, &input.multi)?;
     call.raise(
         &format!("ONCRM{}UPDATE", kind.upper()),
         json!({"FIELDS": {"ID": id}}),
