@@ -22,6 +22,11 @@ pub fn to_classic(fm: &Value) -> Map<String, Value> {
     if !is_array(fm) {
         return by_type;
     }
+    // A PHP list (keys 0..n-1 in order) is positions, not ids: it always appends.
+    let positional = match fm {
+        Value::Object(m) => crate::php::json::is_list(m),
+        _ => true,
+    };
     for (key, entry) in entries(fm) {
         let Value::Object(e) = entry else { continue };
         let Some(type_id) = e
@@ -33,13 +38,12 @@ pub fn to_classic(fm: &Value) -> Map<String, Value> {
             continue;
         };
         let mut item = Map::new();
-        let id = key
-            .parse::<i64>()
-            .ok()
-            .filter(|_| !key.starts_with('n'))
-            .unwrap_or(0);
-        // Keys 0..n of a list are positions, not ids: no real multifield has id 0, and an id the
-        // item does not own is added as new by the merge anyway.
+        let id = if positional {
+            0
+        } else {
+            key.parse::<i64>().unwrap_or(0)
+        };
+        // An id the item does not own is added as new by the merge.
         if id > 0 {
             item.insert("ID".into(), json!(id));
         }
