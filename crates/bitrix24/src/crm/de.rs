@@ -63,6 +63,24 @@ where
     T::deserialize(v).map(Some).map_err(D::Error::custom)
 }
 
+/// A number the classic methods send as text (`"CATEGORY_ID": "9"`) and `crm.item.*` as a
+/// number; `null` and `""` are `None`.
+pub(crate) fn number<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: std::str::FromStr + DeserializeOwned,
+{
+    match Value::deserialize(d)? {
+        Value::String(s) if s.is_empty() => Ok(None),
+        Value::String(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| D::Error::custom(format!("`{s}` is not a whole number"))),
+        v if is_empty(&v) => Ok(None),
+        v => T::deserialize(v).map(Some).map_err(D::Error::custom),
+    }
+}
+
 /// A text field: `null`/`""` are `None`, numbers and booleans are kept as their text.
 pub(crate) fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     match Value::deserialize(d)? {

@@ -29,7 +29,7 @@ pub struct Deal {
     #[serde(deserialize_with = "de::opt")]
     pub type_id: Option<DealType>,
     /// `CATEGORY_ID`: the pipeline, 0 for the default one.
-    #[serde(deserialize_with = "de::opt")]
+    #[serde(deserialize_with = "de::number")]
     pub category_id: Option<u32>,
     /// `STAGE_ID`: `C{N}:`-prefixed outside pipeline 0.
     #[serde(deserialize_with = "de::opt")]
@@ -50,7 +50,7 @@ pub struct Deal {
     #[serde(with = "yn::option")]
     pub is_repeated_approach: Option<bool>,
     /// `PROBABILITY`, in percent.
-    #[serde(deserialize_with = "de::opt")]
+    #[serde(deserialize_with = "de::number")]
     pub probability: Option<u32>,
     /// `OPPORTUNITY`, exact.
     #[serde(deserialize_with = "de::opt")]

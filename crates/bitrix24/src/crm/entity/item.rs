@@ -23,7 +23,7 @@ use super::EntityType;
 #[non_exhaustive]
 pub struct CrmItem {
     /// `id`.
-    #[serde(deserialize_with = "de::opt")]
+    #[serde(deserialize_with = "de::number")]
     pub id: Option<u64>,
     /// `entityTypeId`.
     #[serde(deserialize_with = "de::opt")]
@@ -44,7 +44,7 @@ pub struct CrmItem {
     #[serde(deserialize_with = "de::opt")]
     pub stage_id: Option<StageId>,
     /// `categoryId`: the pipeline.
-    #[serde(deserialize_with = "de::opt")]
+    #[serde(deserialize_with = "de::number")]
     pub category_id: Option<u32>,
     /// `sourceId`.
     #[serde(deserialize_with = "de::opt")]

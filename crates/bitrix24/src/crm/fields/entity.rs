@@ -5,8 +5,8 @@ use time::Date;
 use super::{Fields, MultiOp};
 use crate::crm::multifield::{EmailType, ImType, MultifieldKind, PhoneType, WebType};
 use crate::crm::types::{
-    marker, Amount, CompanyId, CompanyType, ContactId, ContactType, DealType, IntoWire,
-    LeadStatus, MultifieldId, Source, StageId,
+    marker, Amount, CompanyId, CompanyType, ContactId, ContactType, DealType, IntoWire, LeadStatus,
+    MultifieldId, Source, StageId,
 };
 
 mod sealed {

@@ -64,9 +64,18 @@ pub type CompanyFields = Fields<marker::Company>;
 
 #[derive(Debug, Clone, PartialEq)]
 enum MultiOp {
-    Add { value: String, value_type: String },
-    Update { id: MultifieldId, value: String, value_type: String },
-    Delete { id: MultifieldId },
+    Add {
+        value: String,
+        value_type: String,
+    },
+    Update {
+        id: MultifieldId,
+        value: String,
+        value_type: String,
+    },
+    Delete {
+        id: MultifieldId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,7 +144,9 @@ impl<M> Fields<M> {
     pub fn user_field(self, name: &str, value: impl IntoWire) -> Self {
         if !name.starts_with("UF_") {
             let mut s = self;
-            s.fail(format!("`{name}` is not a user field name (they start with UF_)"));
+            s.fail(format!(
+                "`{name}` is not a user field name (they start with UF_)"
+            ));
             return s;
         }
         self.set(name, value)
@@ -234,7 +245,10 @@ impl<M> Fields<M> {
         if value.chars().count() > MAX_MULTIFIELD_LEN {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
-                format!("{kind} value #{} is longer than {MAX_MULTIFIELD_LEN} characters", n + 1),
+                format!(
+                    "{kind} value #{} is longer than {MAX_MULTIFIELD_LEN} characters",
+                    n + 1
+                ),
             ));
         }
         Ok(value)

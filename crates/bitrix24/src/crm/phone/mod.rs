@@ -76,19 +76,20 @@ pub fn normalize_for_search(raw: &str) -> String {
         .chars()
         .filter(|c| c.is_ascii_digit() || matches!(c, '#' | '*' | ',' | ';'))
         .collect();
-    let normalized = if stripped.len() < 10 || ["80", "81", "82"].iter().any(|p| stripped.starts_with(p)) {
-        stripped
-    } else if let Some(rest) = stripped.strip_prefix("00") {
-        rest.to_string()
-    } else if let Some(rest) = stripped.strip_prefix("011") {
-        rest.to_string()
-    } else if let Some(rest) = stripped.strip_prefix('8') {
-        format!("7{rest}")
-    } else if let Some(rest) = stripped.strip_prefix('0') {
-        rest.to_string()
-    } else {
-        stripped
-    };
+    let normalized =
+        if stripped.len() < 10 || ["80", "81", "82"].iter().any(|p| stripped.starts_with(p)) {
+            stripped
+        } else if let Some(rest) = stripped.strip_prefix("00") {
+            rest.to_string()
+        } else if let Some(rest) = stripped.strip_prefix("011") {
+            rest.to_string()
+        } else if let Some(rest) = stripped.strip_prefix('8') {
+            format!("7{rest}")
+        } else if let Some(rest) = stripped.strip_prefix('0') {
+            rest.to_string()
+        } else {
+            stripped
+        };
     drop_extensions(&normalized)
 }
 

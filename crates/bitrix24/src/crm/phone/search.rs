@@ -143,9 +143,8 @@ pub(crate) fn ids_of<M>(result: Value, entity_type: &str) -> Result<Vec<Id<M>>> 
     list.into_iter()
         .enumerate()
         .map(|(i, v)| {
-            serde_json::from_value(v.clone()).map_err(|_| {
-                bad(format!("`result.{entity_type}[{i}]` is not an id: {v}"))
-            })
+            serde_json::from_value(v.clone())
+                .map_err(|_| bad(format!("`result.{entity_type}[{i}]` is not an id: {v}")))
         })
         .collect()
 }
@@ -168,9 +167,13 @@ mod tests {
         let ids: Vec<LeadId> = ids_of(json!({"LEAD": [3, "7"]}), "LEAD").unwrap();
         assert_eq!(ids.iter().map(|i| i.get()).collect::<Vec<_>>(), [3, 7]);
         assert!(ids_of::<()>(json!([]), "LEAD").unwrap().is_empty());
-        assert!(ids_of::<()>(json!({"CONTACT": [1]}), "LEAD").unwrap().is_empty());
+        assert!(ids_of::<()>(json!({"CONTACT": [1]}), "LEAD")
+            .unwrap()
+            .is_empty());
         assert_eq!(
-            ids_of::<()>(json!({"LEAD": ["x"]}), "LEAD").unwrap_err().kind(),
+            ids_of::<()>(json!({"LEAD": ["x"]}), "LEAD")
+                .unwrap_err()
+                .kind(),
             ErrorKind::Decode
         );
         assert!(ids_of::<()>(json!("LEAD"), "LEAD").is_err());
@@ -180,7 +183,10 @@ mod tests {
     fn one_value_per_search_code() {
         let v = searchable(["8 903 227-88-74", "+7 (903) 227 88 74", "abc", "112"]).unwrap();
         assert_eq!(v, ["8 903 227-88-74", "112"]);
-        assert_eq!(searchable(["abc", ""]).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            searchable(["abc", ""]).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
         assert!(searchable(Vec::<String>::new()).is_err());
     }
 }

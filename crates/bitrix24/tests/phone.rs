@@ -1,0 +1,197 @@
+//! Phone search: `find_by_phone` across stored formats and entity types against the sandbox,
+//! and the exact `crm.duplicate.findbycomm` requests (chunks of 20, one per entity type).
+
+use bitrix24::crm::types::{CompanyId, ContactId, LeadId};
+use bitrix24::crm::{
+    find_by_phone, find_by_phones, CompanyFields, ContactFields, LeadFields, PhoneType,
+};
+use bitrix24::{Client, ErrorKind, RateLimits};
+use bitrix24_sandbox::{Limits, Sandbox};
+use serde_json::{json, Value};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn portal() -> (Sandbox, Client) {
+    let sb = Sandbox::builder()
+        .limits(Limits::Off)
+        .start()
+        .await
+        .unwrap();
+    let c = Client::builder()
+        .webhook(&sb.webhook_url())
+        .limits(RateLimits::off())
+        .build()
+        .unwrap();
+    (sb, c)
+}
+
+async fn add<T: serde::de::DeserializeOwned>(c: &Client, method: &str, params: Value) -> T {
+    c.call::<T>(method, &params).await.unwrap().result
+}
+
+#[tokio::test]
+async fn any_spelling_finds_every_entity_type() {
+    let (_sb, c) = portal().await;
+    let lead: LeadId = add(
+        &c,
+        "crm.lead.add",
+        LeadFields::new()
+            .phone("+7 (903) 227-88-74", PhoneType::Work)
+            .add_params()
+            .unwrap(),
+    )
+    .await;
+    let contact: ContactId = add(
+        &c,
+        "crm.contact.add",
+        ContactFields::new()
+            .name("Ivan")
+            .phone("8 903 2278874", PhoneType::Mobile)
+            .add_params()
+            .unwrap(),
+    )
+    .await;
+    let company: CompanyId = add(
+        &c,
+        "crm.company.add",
+        CompanyFields::new()
+            .title("Acme")
+            .phone("79032278874;12", PhoneType::Work)
+            .add_params()
+            .unwrap(),
+    )
+    .await;
+    // A different number must not match.
+    let _other: LeadId = add(
+        &c,
+        "crm.lead.add",
+        LeadFields::new()
+            .phone("+7 903 227-88-75", PhoneType::Work)
+            .add_params()
+            .unwrap(),
+    )
+    .await;
+
+    for query in ["8 903 227-88-74", "+7 903 227 88 74", "79032278874 #5"] {
+        let m = find_by_phone(&c, query).await.unwrap();
+        assert_eq!(m.leads, [lead], "{query}");
+        assert_eq!(m.contacts, [contact], "{query}");
+        assert_eq!(m.companies, [company], "{query}");
+        assert!(!m.may_be_truncated);
+    }
+    let none = find_by_phone(&c, "+1 202 555 0100").await.unwrap();
+    assert!(none.is_empty());
+}
+
+#[tokio::test]
+async fn twenty_leads_do_not_hide_the_contact() {
+    let (_sb, c) = portal().await;
+    for _ in 0..20 {
+        let _: LeadId = add(
+            &c,
+            "crm.lead.add",
+            LeadFields::new()
+                .phone("+49 30 1234567", PhoneType::Work)
+                .add_params()
+                .unwrap(),
+        )
+        .await;
+    }
+    let contact: ContactId = add(
+        &c,
+        "crm.contact.add",
+        ContactFields::new()
+            .name("Eva")
+            .phone("0049 30 1234567", PhoneType::Work)
+            .add_params()
+            .unwrap(),
+    )
+    .await;
+    // One combined call loses the contact: the portal stops after 20 matches of one type.
+    let combined: Value = c
+        .call::<Value>(
+            "crm.duplicate.findbycomm",
+            &json!({"type": "PHONE", "values": ["+49 30 1234567"]}),
+        )
+        .await
+        .unwrap()
+        .result;
+    assert!(combined.get("CONTACT").is_none(), "{combined}");
+
+    let m = find_by_phone(&c, "+49 30 1234567").await.unwrap();
+    assert_eq!(m.leads.len(), 20);
+    assert_eq!(m.contacts, [contact]);
+    assert!(m.may_be_truncated, "20 leads is the cap, more may exist");
+}
+
+#[tokio::test]
+async fn many_numbers_go_in_chunks_of_twenty_per_entity_type() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": {"LEAD": [7]}})))
+        .mount(&server)
+        .await;
+    let c = Client::builder()
+        .webhook(&format!("{}/rest/1/abcdef123456/", server.uri()))
+        .limits(RateLimits::off())
+        .build()
+        .unwrap();
+    // 25 distinct numbers plus two spellings of the first one.
+    let mut numbers: Vec<String> = (0..25).map(|i| format!("+1 202 555 01{i:02}")).collect();
+    numbers.push("1 (202) 555-0100".into());
+    numbers.push("no digits".into());
+    let m = find_by_phones(&c, &numbers).await.unwrap();
+    assert_eq!(m.leads.iter().map(|i| i.get()).collect::<Vec<_>>(), [7]);
+    assert!(m.contacts.is_empty() && m.companies.is_empty());
+
+    let requests = server.received_requests().await.unwrap();
+    let shapes: Vec<(String, String, usize)> = requests
+        .iter()
+        .map(|r| {
+            let form: Vec<(String, String)> =
+                url::form_urlencoded::parse(&r.body).into_owned().collect();
+            let get = |k: &str| {
+                form.iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            let values = form
+                .iter()
+                .filter(|(k, _)| k.starts_with("values["))
+                .count();
+            assert!(
+                r.url.path().ends_with("crm.duplicate.findbycomm"),
+                "{}",
+                r.url.path()
+            );
+            assert_eq!(get("type"), "PHONE");
+            (get("entity_type"), get("values[0]"), values)
+        })
+        .collect();
+    assert_eq!(
+        shapes,
+        [
+            ("LEAD".into(), "+1 202 555 0100".into(), 20),
+            ("CONTACT".into(), "+1 202 555 0100".into(), 20),
+            ("COMPANY".into(), "+1 202 555 0100".into(), 20),
+            ("LEAD".into(), "+1 202 555 0120".into(), 5),
+            ("CONTACT".into(), "+1 202 555 0120".into(), 5),
+            ("COMPANY".into(), "+1 202 555 0120".into(), 5),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_number_without_digits_is_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let c = Client::builder()
+        .webhook(&format!("{}/rest/1/abcdef123456/", server.uri()))
+        .build()
+        .unwrap();
+    let e = find_by_phone(&c, "call me maybe").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    let e = find_by_phones(&c, Vec::<&str>::new()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
