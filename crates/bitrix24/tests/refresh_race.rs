@@ -77,6 +77,59 @@ async fn a_hundred_token_requests_near_expiry_cause_one_refresh() {
     assert_eq!(profile(first.endpoint(), first.secret()).await.0, 200);
 }
 
+/// Two session instances over two store instances on one file share nothing in memory:
+/// only the store's cross-process section keeps them to one refresh.
+async fn separate_instances_refresh_once(
+    sb: &Sandbox,
+    a: Arc<dyn TokenStore>,
+    b: Arc<dyn TokenStore>,
+) {
+    seed(sb, a.as_ref(), 0).await;
+    let one = OAuthSession::new(app(sb), a, sb.member_id());
+    let two = OAuthSession::new(app(sb), b.clone(), sb.member_id());
+    let tasks = (0..50).flat_map(|_| {
+        let (x, y) = (one.clone(), two.clone());
+        [
+            tokio::spawn(async move { x.access_token().await }),
+            tokio::spawn(async move { y.access_token().await }),
+        ]
+    });
+    for t in futures::future::join_all(tasks).await {
+        assert_eq!(t.expect("join").expect("token").generation(), 2);
+    }
+    assert_eq!(used_refresh_tokens(sb), 1);
+    assert_eq!(
+        b.load(sb.member_id())
+            .await
+            .expect("load")
+            .expect("kept")
+            .generation,
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_file_store_instances_refresh_once() {
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tokens.json");
+    let a = Arc::new(FileStore::new(&path).expect("a"));
+    let b = Arc::new(FileStore::new(&path).expect("b"));
+    separate_instances_refresh_once(&sb, a, b).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_sqlite_store_instances_refresh_once() {
+    use bitrix24::store::SqliteStore;
+    let sb = sandbox().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tokens.db");
+    let a = Arc::new(SqliteStore::open(&path).await.expect("a"));
+    let b = Arc::new(SqliteStore::open(&path).await.expect("b"));
+    separate_instances_refresh_once(&sb, a, b).await;
+}
+
 /// What a child needs, passed in its environment.
 fn child_config(sb: &Sandbox, store: &Path, dir: &Path) -> String {
     serde_json::json!({

@@ -5,7 +5,6 @@
 //! [`Auth::on_expired`] when the portal answered `expired_token`; everything about token
 //! lifetimes, refresh and persistence stays behind these two calls.
 
-mod builder;
 pub mod oauth;
 pub mod redirect;
 pub mod session;
@@ -18,6 +17,7 @@ pub use session::{AccessToken, OAuthSession, DEFAULT_REFRESH_MARGIN};
 pub use tokens::{TokenRecord, TokenResponse};
 pub use webhook::WebhookUrl;
 
+use crate::client::ClientBuilder;
 use crate::error::Result;
 use secrecy::SecretString;
 use url::Url;
@@ -90,5 +90,14 @@ impl Auth {
             Auth::Webhook(w) => w.portal_host().to_string(),
             Auth::OAuth(session) => session.portal_key(),
         }
+    }
+}
+
+impl ClientBuilder {
+    /// Authenticate as an OAuth application: every call takes its access token from
+    /// `session` (refreshed ahead of expiry) and is sent to the portal's `client_endpoint`;
+    /// after `expired_token` the token is refreshed once and the call sent again.
+    pub fn oauth(self, session: OAuthSession) -> Self {
+        self.auth(Auth::OAuth(session))
     }
 }
