@@ -274,21 +274,31 @@ mod tests {
         let c2 = c.clone();
         assert!(Arc::ptr_eq(&c.inner, &c2.inner));
         let shown = format!("{c:?}");
-        assert!(shown.contains("p.example.com") && !shown.contains("topsecret42"), "{shown}");
+        assert!(
+            shown.contains("p.example.com") && !shown.contains("topsecret42"),
+            "{shown}"
+        );
     }
 
     #[test]
     fn builder_errors_are_clear() {
         let e = Client::builder().build().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
-        let e = Client::builder().webhook("https://x/nope").build().unwrap_err();
+        let e = Client::builder()
+            .webhook("https://x/nope")
+            .build()
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
     }
 
     #[test]
     fn method_names_cannot_inject_paths() {
         for bad in ["", "../admin", "crm.lead.get?x=1", "a/b", "crm lead", ".x"] {
-            assert_eq!(validate_method(bad).unwrap_err().kind(), ErrorKind::InvalidInput, "{bad:?}");
+            assert_eq!(
+                validate_method(bad).unwrap_err().kind(),
+                ErrorKind::InvalidInput,
+                "{bad:?}"
+            );
         }
         assert!(validate_method("crm.lead.get").is_ok());
         assert!(validate_method("user.current").is_ok());

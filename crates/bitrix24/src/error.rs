@@ -368,8 +368,12 @@ mod tests {
 
     #[test]
     fn api_error_display_names_code_status_method_description() {
-        let e = Error::api(ApiErrorCode::from("QUERY_LIMIT_EXCEEDED"), "Too many requests", Some(503))
-            .with_method("crm.lead.add");
+        let e = Error::api(
+            ApiErrorCode::from("QUERY_LIMIT_EXCEEDED"),
+            "Too many requests",
+            Some(503),
+        )
+        .with_method("crm.lead.add");
         assert_eq!(e.kind(), ErrorKind::Api);
         assert_eq!(
             e.to_string(),

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod crm;
 pub mod error;
+pub mod events;
 pub mod store;
 
 pub mod batch;

@@ -115,13 +115,8 @@ impl OperatingTracker {
             }
             _ => None,
         };
-        self.lock().insert(
-            method.to_ascii_lowercase(),
-            Seen {
-                operating,
-                resets,
-            },
-        );
+        self.lock()
+            .insert(method.to_ascii_lowercase(), Seen { operating, resets });
     }
 
     /// How long a call of `method` made at `now` should wait, if at all.
@@ -171,7 +166,11 @@ mod tests {
         t.record("CRM.LEAD.LIST", &time(460.0, 1000.5, 1300), now);
         let w = t.wait_for("crm.lead.list", now).unwrap();
         assert!((w.as_secs_f64() - 299.5).abs() < 0.01, "{w:?}");
-        assert_eq!(t.wait_for("crm.deal.list", now), None, "other methods are not affected");
+        assert_eq!(
+            t.wait_for("crm.deal.list", now),
+            None,
+            "other methods are not affected"
+        );
         let later = now + Duration::from_secs(300);
         assert_eq!(t.wait_for("crm.lead.list", later), None, "the window reset");
         assert_eq!(t.wait_for("crm.lead.list", later), None);

@@ -215,7 +215,8 @@ mod tests {
 
     #[test]
     fn error_bodies_and_html_pages() {
-        let e = decode_envelope(400, br#"{"error":"","error_description":"Not found"}"#).unwrap_err();
+        let e =
+            decode_envelope(400, br#"{"error":"","error_description":"Not found"}"#).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Api);
         assert_eq!(e.code(), Some(&ApiErrorCode::Empty));
         assert_eq!(e.status(), Some(400));
@@ -237,7 +238,10 @@ mod tests {
         let v = serde_json::json!([{"ID": 1}, {"ID": "x".repeat(500)}]);
         let e = decode_value::<Vec<Row>>(v, "result").unwrap_err();
         let s = e.to_string();
-        assert!(s.contains("`result.[1].ID`") || s.contains("`result[1].ID`"), "{s}");
+        assert!(
+            s.contains("`result.[1].ID`") || s.contains("`result[1].ID`"),
+            "{s}"
+        );
         assert!(s.chars().count() < 480, "{}", s.len());
     }
 }

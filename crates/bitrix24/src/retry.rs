@@ -147,7 +147,11 @@ pub(crate) enum Decision {
 /// The retry decision: pure, so every rule is unit-tested.
 pub(crate) fn decide(policy: &RetryPolicy, s: Situation) -> Decision {
     if s.failure == Failure::ExpiredToken {
-        return if s.refreshed { Decision::Stop } else { Decision::Refresh };
+        return if s.refreshed {
+            Decision::Stop
+        } else {
+            Decision::Refresh
+        };
     }
     if s.attempts >= policy.max_attempts {
         return Decision::Stop;
@@ -245,19 +249,40 @@ mod tests {
     #[test]
     fn query_limit_is_retried_for_writes_too_until_the_cap() {
         let p = RetryPolicy::default();
-        assert_eq!(decide(&p, sit(Failure::QueryLimit, 1, false)), Decision::Retry { budgeted: false });
-        assert_eq!(decide(&p, sit(Failure::QueryLimit, 5, false)), Decision::Retry { budgeted: false });
-        assert_eq!(decide(&p, sit(Failure::QueryLimit, 6, false)), Decision::Stop);
-        assert_eq!(decide(&RetryPolicy::none(), sit(Failure::QueryLimit, 1, true)), Decision::Stop);
+        assert_eq!(
+            decide(&p, sit(Failure::QueryLimit, 1, false)),
+            Decision::Retry { budgeted: false }
+        );
+        assert_eq!(
+            decide(&p, sit(Failure::QueryLimit, 5, false)),
+            Decision::Retry { budgeted: false }
+        );
+        assert_eq!(
+            decide(&p, sit(Failure::QueryLimit, 6, false)),
+            Decision::Stop
+        );
+        assert_eq!(
+            decide(&RetryPolicy::none(), sit(Failure::QueryLimit, 1, true)),
+            Decision::Stop
+        );
     }
 
     #[test]
     fn ambiguous_failures_retry_reads_only_unless_opted_in() {
         let p = RetryPolicy::default();
-        assert_eq!(decide(&p, sit(Failure::Ambiguous, 1, true)), Decision::Retry { budgeted: true });
-        assert_eq!(decide(&p, sit(Failure::Ambiguous, 1, false)), Decision::Stop);
+        assert_eq!(
+            decide(&p, sit(Failure::Ambiguous, 1, true)),
+            Decision::Retry { budgeted: true }
+        );
+        assert_eq!(
+            decide(&p, sit(Failure::Ambiguous, 1, false)),
+            Decision::Stop
+        );
         let opted = RetryPolicy::default().retry_writes(true);
-        assert_eq!(decide(&opted, sit(Failure::Ambiguous, 1, false)), Decision::Retry { budgeted: true });
+        assert_eq!(
+            decide(&opted, sit(Failure::Ambiguous, 1, false)),
+            Decision::Retry { budgeted: true }
+        );
         let mut broke = sit(Failure::Ambiguous, 1, true);
         broke.budget_available = false;
         assert_eq!(decide(&p, broke), Decision::Stop);
@@ -266,7 +291,10 @@ mod tests {
     #[test]
     fn unsent_requests_retry_for_any_method() {
         let p = RetryPolicy::default();
-        assert_eq!(decide(&p, sit(Failure::NotSent, 1, false)), Decision::Retry { budgeted: false });
+        assert_eq!(
+            decide(&p, sit(Failure::NotSent, 1, false)),
+            Decision::Retry { budgeted: false }
+        );
         assert_eq!(decide(&p, sit(Failure::Final, 1, true)), Decision::Stop);
     }
 
@@ -283,18 +311,36 @@ mod tests {
     fn operating_limit_waits_for_the_reset_when_known_and_short_enough() {
         let p = RetryPolicy::default().max_operating_wait(Duration::from_secs(60));
         let wait = Duration::from_secs(30);
-        assert_eq!(decide(&p, sit(Failure::OperatingLimit(Some(wait)), 1, false)), Decision::RetryAfter(wait));
+        assert_eq!(
+            decide(&p, sit(Failure::OperatingLimit(Some(wait)), 1, false)),
+            Decision::RetryAfter(wait)
+        );
         let long = Failure::OperatingLimit(Some(Duration::from_secs(61)));
         assert_eq!(decide(&p, sit(long, 1, false)), Decision::Stop);
-        assert_eq!(decide(&p, sit(Failure::OperatingLimit(None), 1, false)), Decision::Stop);
+        assert_eq!(
+            decide(&p, sit(Failure::OperatingLimit(None), 1, false)),
+            Decision::Stop
+        );
     }
 
     #[test]
     fn read_methods() {
-        for m in ["crm.lead.get", "CRM.LEAD.LIST", "crm.deal.fields", "profile", "user.current"] {
+        for m in [
+            "crm.lead.get",
+            "CRM.LEAD.LIST",
+            "crm.deal.fields",
+            "profile",
+            "user.current",
+        ] {
             assert!(is_read_method(m), "{m}");
         }
-        for m in ["crm.lead.add", "crm.lead.update", "crm.lead.delete", "batch", "event.bind"] {
+        for m in [
+            "crm.lead.add",
+            "crm.lead.update",
+            "crm.lead.delete",
+            "batch",
+            "event.bind",
+        ] {
             assert!(!is_read_method(m), "{m}");
         }
     }
@@ -317,9 +363,15 @@ mod tests {
 
     #[test]
     fn backoff_yields_one_delay_per_retry_within_bounds() {
-        let p = RetryPolicy::default().max_attempts(4).backoff(Duration::from_millis(10), Duration::from_millis(50));
+        let p = RetryPolicy::default()
+            .max_attempts(4)
+            .backoff(Duration::from_millis(10), Duration::from_millis(50));
         let d: Vec<_> = p.delays().collect();
         assert_eq!(d.len(), 3);
-        assert!(d.iter().all(|x| *x >= Duration::from_millis(10) && *x <= Duration::from_millis(100)), "{d:?}");
+        assert!(
+            d.iter()
+                .all(|x| *x >= Duration::from_millis(10) && *x <= Duration::from_millis(100)),
+            "{d:?}"
+        );
     }
 }

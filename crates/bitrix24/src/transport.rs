@@ -50,7 +50,10 @@ async fn run(
     let mut refreshed = false;
     loop {
         if let Some(wait) = inner.operating.wait_for(method, Instant::now()) {
-            tracing::info!(wait_s = wait.as_secs_f64(), "operating time near the limit; waiting for the window to reset");
+            tracing::info!(
+                wait_s = wait.as_secs_f64(),
+                "operating time near the limit; waiting for the window to reset"
+            );
             tokio::time::sleep(wait).await;
         }
         if let Some(limiter) = &inner.limiter {

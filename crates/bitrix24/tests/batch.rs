@@ -34,7 +34,11 @@ async fn references_feed_later_commands() {
     let sb = sandbox().await;
     let c = client(&sb);
     let mut b = Batch::new();
-    let add = b.push::<Value>("add", "crm.item.add", &json!({"entityTypeId": 1, "fields": {"title": "ref me"}}));
+    let add = b.push::<Value>(
+        "add",
+        "crm.item.add",
+        &json!({"entityTypeId": 1, "fields": {"title": "ref me"}}),
+    );
     let get = b.push::<Value>(
         "get",
         "crm.item.get",
@@ -54,8 +58,16 @@ async fn per_command_errors_and_halt() {
     let id = add_lead(&c, "exists").await;
     for halt in [false, true] {
         let mut b = Batch::new();
-        let missing = b.push::<Value>("missing", "crm.item.get", &json!({"entityTypeId": 1, "id": 999_999}));
-        let after = b.push::<Value>("after", "crm.item.get", &json!({"entityTypeId": 1, "id": id}));
+        let missing = b.push::<Value>(
+            "missing",
+            "crm.item.get",
+            &json!({"entityTypeId": 1, "id": 999_999}),
+        );
+        let after = b.push::<Value>(
+            "after",
+            "crm.item.get",
+            &json!({"entityTypeId": 1, "id": id}),
+        );
         b.halt(halt);
         let r = c.batch(b).await.unwrap();
         let e = r.get(&missing).unwrap_err();
@@ -87,7 +99,10 @@ async fn chunked_runs_any_number_in_order_50_per_request() {
     let sb = sandbox().await;
     let c = client(&sb);
     let commands = (0..120).map(|i| {
-        BatchCommand::new("crm.item.add", &json!({"entityTypeId": 1, "fields": {"title": format!("lead {i}")}}))
+        BatchCommand::new(
+            "crm.item.add",
+            &json!({"entityTypeId": 1, "fields": {"title": format!("lead {i}")}}),
+        )
     });
     let out: Vec<Result<Value>> = c.batch_chunked(commands).await.unwrap();
     assert_eq!(out.len(), 120);

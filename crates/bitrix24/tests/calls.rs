@@ -26,9 +26,16 @@ async fn typed_call_decodes_result_and_time() {
     let _ = r.result.admin;
     let t = r.time.expect("a time block");
     assert!(t.start.is_some() && t.finish.is_some() && t.date_start.is_some());
-    assert!(t.operating.is_some(), "webhook calls are load-limited: {t:?}");
+    assert!(
+        t.operating.is_some(),
+        "webhook calls are load-limited: {t:?}"
+    );
     let raw = c.call_raw("server.time", &()).await.unwrap();
-    assert!(raw.result.as_str().is_some_and(|s| s.contains('T')), "{:?}", raw.result);
+    assert!(
+        raw.result.as_str().is_some_and(|s| s.contains('T')),
+        "{:?}",
+        raw.result
+    );
 }
 
 #[tokio::test]
@@ -71,7 +78,11 @@ async fn bad_method_names_and_params_never_reach_the_network() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     let e = c.call_raw("crm.lead.get", &"scalar").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    assert!(server.received_requests().await.unwrap_or_default().is_empty());
+    assert!(server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -80,8 +91,12 @@ async fn request_shape_is_a_form_post_to_the_method_path() {
     Mock::given(method("POST"))
         .and(path("/rest/1/s3cret/crm.lead.add"))
         .and(header("content-type", "application/x-www-form-urlencoded"))
-        .and(body_string("fields[TITLE]=A+%26+B&fields[OPENED]=1&params[REGISTER_SONET_EVENT]=0"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": 17, "time": {"start": 1}})))
+        .and(body_string(
+            "fields[TITLE]=A+%26+B&fields[OPENED]=1&params[REGISTER_SONET_EVENT]=0",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"result": 17, "time": {"start": 1}})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -100,7 +115,10 @@ async fn request_shape_is_a_form_post_to_the_method_path() {
 async fn html_pages_and_garbage_are_errors_not_panics() {
     let server = MockServer::start().await;
     Mock::given(path("/rest/1/s/crm.lead.add"))
-        .respond_with(ResponseTemplate::new(502).set_body_string("<html><body><h1>502 Bad Gateway</h1></body></html>"))
+        .respond_with(
+            ResponseTemplate::new(502)
+                .set_body_string("<html><body><h1>502 Bad Gateway</h1></body></html>"),
+        )
         .mount(&server)
         .await;
     Mock::given(path("/rest/1/s/profile"))

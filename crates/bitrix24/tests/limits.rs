@@ -8,7 +8,11 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn standard_limits_never_cause_a_503() {
-    let sb = Sandbox::builder().limits(Limits::Standard).start().await.unwrap();
+    let sb = Sandbox::builder()
+        .limits(Limits::Standard)
+        .start()
+        .await
+        .unwrap();
     // No retries: a single 503 would surface as an error.
     let c = Client::builder()
         .webhook(&sb.webhook_url())
@@ -33,7 +37,11 @@ async fn standard_limits_never_cause_a_503() {
 #[tokio::test]
 async fn without_the_client_limiter_the_same_load_is_refused() {
     // The control experiment: proves the test above can fail.
-    let sb = Sandbox::builder().limits(Limits::Standard).start().await.unwrap();
+    let sb = Sandbox::builder()
+        .limits(Limits::Standard)
+        .start()
+        .await
+        .unwrap();
     let c = Client::builder()
         .webhook(&sb.webhook_url())
         .limits(RateLimits::off())
@@ -81,7 +89,8 @@ async fn a_method_near_its_operating_limit_waits_instead_of_running_into_429() {
         assert!(sent < 10, "operating never grew: {used}");
     }
     let before = sb.http_requests();
-    let blocked = tokio::time::timeout(Duration::from_millis(800), c.call_raw("user.current", &())).await;
+    let blocked =
+        tokio::time::timeout(Duration::from_millis(800), c.call_raw("user.current", &())).await;
     assert!(blocked.is_err(), "the call waits for the window to reset");
     assert_eq!(sb.http_requests(), before, "nothing was sent, so no 429");
     // Other methods are not held back.

@@ -15,9 +15,18 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Creates `n` leads titled `lead {i}` through `crm.lead.add` (50 per batch).
 async fn seed(c: &Client, n: usize) {
-    let commands = (0..n).map(|i| BatchCommand::new("crm.lead.add", &json!({"fields": {"TITLE": format!("lead {i}")}})));
+    let commands = (0..n).map(|i| {
+        BatchCommand::new(
+            "crm.lead.add",
+            &json!({"fields": {"TITLE": format!("lead {i}")}}),
+        )
+    });
     let out: Vec<Result<Value>> = c.batch_chunked(commands).await.unwrap();
-    assert!(out.iter().all(|r| r.is_ok()), "{:?}", out.iter().find(|r| r.is_err()));
+    assert!(
+        out.iter().all(|r| r.is_ok()),
+        "{:?}",
+        out.iter().find(|r| r.is_err())
+    );
 }
 
 fn ids(rows: &[Value], key: &str) -> Vec<u64> {
@@ -43,8 +52,13 @@ async fn keyset_stream_returns_every_row_once_in_id_order_with_few_requests() {
         .unwrap();
     let got = ids(&rows, "ID");
     assert_eq!(got.len(), 2_620);
-    assert!(got.windows(2).all(|w| w[0] < w[1]), "ascending, no duplicates");
-    assert!(rows.iter().all(|r| r["TITLE"].as_str().is_some_and(|t| t.starts_with("lead "))));
+    assert!(
+        got.windows(2).all(|w| w[0] < w[1]),
+        "ascending, no duplicates"
+    );
+    assert!(rows
+        .iter()
+        .all(|r| r["TITLE"].as_str().is_some_and(|t| t.starts_with("lead "))));
     // One plain page, then 2,570 rows in chained batches of 50 pages: 2 batches.
     assert_eq!(sb.http_requests() - before, 3);
 }
@@ -61,7 +75,10 @@ async fn keyset_respects_the_filter_and_a_start_id() {
         .try_collect()
         .await
         .unwrap();
-    let mut titles: Vec<String> = rows.iter().map(|r| r["TITLE"].as_str().unwrap().to_string()).collect();
+    let mut titles: Vec<String> = rows
+        .iter()
+        .map(|r| r["TITLE"].as_str().unwrap().to_string())
+        .collect();
     titles.sort();
     // IDs over 100 are leads 100..119; of those, "lead 11x" match.
     let expected: Vec<String> = (110..120).map(|i| format!("lead {i}")).collect();
@@ -72,10 +89,18 @@ async fn keyset_respects_the_filter_and_a_start_id() {
 async fn empty_and_exact_page_lists_end_cleanly() {
     let sb = sandbox().await;
     let c = client(&sb);
-    let rows: Vec<Value> = ListRequest::new("crm.lead.list").stream(&c).try_collect().await.unwrap();
+    let rows: Vec<Value> = ListRequest::new("crm.lead.list")
+        .stream(&c)
+        .try_collect()
+        .await
+        .unwrap();
     assert!(rows.is_empty());
     seed(&c, 50).await;
-    let rows: Vec<Value> = ListRequest::new("crm.lead.list").stream(&c).try_collect().await.unwrap();
+    let rows: Vec<Value> = ListRequest::new("crm.lead.list")
+        .stream(&c)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(ids(&rows, "ID").len(), 50);
 }
 
@@ -142,7 +167,10 @@ async fn a_cursor_that_does_not_advance_is_an_error_not_a_loop() {
     let batch_result: serde_json::Map<String, Value> =
         (0..50).map(|k| (format!("p{k}"), json!(page))).collect();
     Mock::given(path("/rest/1/s/batch"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": {"result": batch_result, "result_error": []}})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"result": {"result": batch_result, "result_error": []}})),
+        )
         .mount(&server)
         .await;
     let c = Client::builder()
@@ -164,7 +192,10 @@ async fn a_cursor_that_does_not_advance_is_an_error_not_a_loop() {
 
     // Offset paging: a `next` that does not move forward.
     Mock::given(path("/rest/1/s/crm.deal.list"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": [{"ID": "1"}], "next": 0, "total": 99})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"result": [{"ID": "1"}], "next": 0, "total": 99})),
+        )
         .mount(&server)
         .await;
     let e = ListRequest::new("crm.deal.list")

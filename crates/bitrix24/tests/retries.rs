@@ -12,7 +12,10 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn lead_count(c: &Client) -> usize {
     let r: Value = c
-        .call("crm.item.list", &json!({"entityTypeId": 1, "select": ["id"]}))
+        .call(
+            "crm.item.list",
+            &json!({"entityTypeId": 1, "select": ["id"]}),
+        )
         .await
         .unwrap()
         .result;
@@ -29,7 +32,11 @@ async fn query_limit_is_retried_until_the_portal_lets_the_call_through() {
     let c = Client::builder()
         .webhook(&sb.webhook_url())
         .limits(RateLimits::off())
-        .retry(RetryPolicy::default().max_attempts(20).backoff(Duration::from_millis(50), Duration::from_millis(200)))
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(20)
+                .backoff(Duration::from_millis(50), Duration::from_millis(200)),
+        )
         .build()
         .unwrap();
     let call = tokio::spawn({
@@ -74,13 +81,34 @@ async fn a_write_dropped_after_commit_is_not_retried() {
         ..FaultConfig::default()
     });
     let e = c
-        .call_raw("crm.item.add", &json!({"entityTypeId": 1, "fields": {"title": "once"}}))
+        .call_raw(
+            "crm.item.add",
+            &json!({"entityTypeId": 1, "fields": {"title": "once"}}),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport, "{e:?}");
     assert_eq!(e.method(), Some("crm.item.add"));
     sb.clear_faults();
     assert_eq!(lead_count(&c).await, 1, "exactly one lead, no blind retry");
+}
+
+#[tokio::test]
+async fn a_classic_lead_add_dropped_after_commit_creates_exactly_one_lead() {
+    let sb = sandbox().await;
+    let c = client(&sb);
+    sb.set_faults(FaultConfig {
+        drop_after_commit: vec!["crm.lead.add".into()],
+        ..FaultConfig::default()
+    });
+    let e = c
+        .call_raw("crm.lead.add", &json!({"fields": {"TITLE": "once"}}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Transport);
+    sb.clear_faults();
+    let leads: Vec<Value> = c.call("crm.lead.list", &json!({})).await.unwrap().result;
+    assert_eq!(leads.len(), 1);
 }
 
 #[tokio::test]
@@ -97,12 +125,19 @@ async fn a_write_is_retried_after_a_drop_only_when_the_caller_opted_in() {
         ..FaultConfig::default()
     });
     let e = c
-        .call_raw("crm.item.add", &json!({"entityTypeId": 1, "fields": {"title": "twice"}}))
+        .call_raw(
+            "crm.item.add",
+            &json!({"entityTypeId": 1, "fields": {"title": "twice"}}),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport);
     sb.clear_faults();
-    assert_eq!(lead_count(&c).await, 2, "the opt-in resent the write, as documented");
+    assert_eq!(
+        lead_count(&c).await,
+        2,
+        "the opt-in resent the write, as documented"
+    );
 }
 
 #[tokio::test]
@@ -122,7 +157,10 @@ async fn html_500_is_retried_for_reads_but_not_for_writes() {
     assert_eq!(e.code(), Some(&ApiErrorCode::InternalServerError));
     assert_eq!(sb.http_requests(), 3, "a read is retried up to the cap");
     let e = c
-        .call_raw("crm.item.add", &json!({"entityTypeId": 1, "fields": {"title": "x"}}))
+        .call_raw(
+            "crm.item.add",
+            &json!({"entityTypeId": 1, "fields": {"title": "x"}}),
+        )
         .await
         .unwrap_err();
     assert_eq!(e.status(), Some(500));
@@ -139,7 +177,11 @@ async fn a_read_recovers_from_a_transient_html_500() {
     let c = Client::builder()
         .webhook(&sb.webhook_url())
         .limits(RateLimits::off())
-        .retry(RetryPolicy::default().max_attempts(30).backoff(Duration::from_millis(50), Duration::from_millis(100)))
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(30)
+                .backoff(Duration::from_millis(50), Duration::from_millis(100)),
+        )
         .build()
         .unwrap();
     let call = tokio::spawn(async move { c.call_raw("profile", &()).await });

@@ -41,14 +41,26 @@ fn closed_port() -> u16 {
 }
 
 fn no_retry(b: bitrix24::ClientBuilder) -> Client {
-    b.limits(RateLimits::off()).retry(RetryPolicy::none()).build().unwrap()
+    b.limits(RateLimits::off())
+        .retry(RetryPolicy::none())
+        .build()
+        .unwrap()
 }
 
 #[tokio::test]
 async fn connect_errors_hide_the_webhook_secret() {
-    let url = format!("http://127.0.0.1:{}/rest/1/{WEBHOOK_SECRET}/", closed_port());
+    let url = format!(
+        "http://127.0.0.1:{}/rest/1/{WEBHOOK_SECRET}/",
+        closed_port()
+    );
     let c = no_retry(Client::builder().webhook(&url));
-    let e = c.call_raw("crm.lead.add", &serde_json::json!({"fields": {"TITLE": "x"}})).await.unwrap_err();
+    let e = c
+        .call_raw(
+            "crm.lead.add",
+            &serde_json::json!({"fields": {"TITLE": "x"}}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport);
     assert_clean("transport error", &everything(&e));
     assert_clean("client debug", &format!("{c:?}"));
@@ -58,7 +70,10 @@ async fn connect_errors_hide_the_webhook_secret() {
 async fn api_decode_and_html_errors_hide_the_webhook_secret() {
     let sb = client_support::sandbox().await;
     let wrong = format!("{}/rest/1/{WEBHOOK_SECRET}/", sb.url());
-    let e = no_retry(Client::builder().webhook(&wrong)).call_raw("profile", &()).await.unwrap_err();
+    let e = no_retry(Client::builder().webhook(&wrong))
+        .call_raw("profile", &())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Api);
     assert_eq!(e.status(), Some(401));
     assert_clean("auth error", &everything(&e));
@@ -72,7 +87,8 @@ async fn api_decode_and_html_errors_hide_the_webhook_secret() {
         .respond_with(ResponseTemplate::new(500).set_body_string("<html>oops</html>"))
         .mount(&server)
         .await;
-    let c = no_retry(Client::builder().webhook(&format!("{}/rest/1/{WEBHOOK_SECRET}/", server.uri())));
+    let c =
+        no_retry(Client::builder().webhook(&format!("{}/rest/1/{WEBHOOK_SECRET}/", server.uri())));
     let e = c.call_raw("profile", &()).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Decode);
     assert_clean("decode error", &everything(&e));
@@ -98,7 +114,12 @@ async fn oauth_client(endpoint: &str) -> Client {
         generation: 1,
     };
     store.save(&record).await.unwrap();
-    let app = OAuthApp::new("app.1", SecretString::from(CLIENT_SECRET), "https://portal.example").unwrap();
+    let app = OAuthApp::new(
+        "app.1",
+        SecretString::from(CLIENT_SECRET),
+        "https://portal.example",
+    )
+    .unwrap();
     let session = OAuthSession::new(app, store, "m1");
     no_retry(Client::builder().oauth(session))
 }
@@ -124,8 +145,18 @@ async fn oauth_errors_hide_tokens_and_the_client_secret() {
     assert_eq!(e.status(), Some(401));
     assert_clean("oauth api error", &everything(&e));
     let sent = server.received_requests().await.unwrap();
-    let auth = sent[0].headers.get("authorization").unwrap().to_str().unwrap().to_string();
-    assert_eq!(auth, format!("Bearer {ACCESS}"), "the token is sent, as a header");
+    let auth = sent[0]
+        .headers
+        .get("authorization")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        auth,
+        format!("Bearer {ACCESS}"),
+        "the token is sent, as a header"
+    );
     assert!(!sent[0].url.as_str().contains(ACCESS), "never in the URL");
 }
 
@@ -168,10 +199,22 @@ async fn logs_and_spans_never_carry_secrets() {
     let o = oauth_client(&format!("http://127.0.0.1:{}/rest/", closed_port())).await;
     let _ = o.call_raw("profile", &()).await;
     let logs = String::from_utf8_lossy(&buf.0.lock().unwrap()).into_owned();
-    assert!(logs.contains("bitrix24.call") && logs.contains("profile"), "{logs}");
-    for field in ["status=200", "status=401", "attempts=1", "duration_ms=", "operating="] {
+    assert!(
+        logs.contains("bitrix24.call") && logs.contains("profile"),
+        "{logs}"
+    );
+    for field in [
+        "status=200",
+        "status=401",
+        "attempts=1",
+        "duration_ms=",
+        "operating=",
+    ] {
         assert!(logs.contains(field), "the span records {field}: {logs}");
     }
     assert_clean("logs", &logs);
-    assert!(!logs.contains(&sb.webhook().secret), "the sandbox webhook secret leaked: {logs}");
+    assert!(
+        !logs.contains(&sb.webhook().secret),
+        "the sandbox webhook secret leaked: {logs}"
+    );
 }

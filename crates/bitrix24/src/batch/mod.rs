@@ -82,7 +82,12 @@ impl Batch {
         handle
     }
 
-    fn command(&self, key: &str, method: &str, params: &(impl Serialize + ?Sized)) -> Result<Command> {
+    fn command(
+        &self,
+        key: &str,
+        method: &str,
+        params: &(impl Serialize + ?Sized),
+    ) -> Result<Command> {
         let key_ok = !key.is_empty()
             && key.len() <= 100
             && key
@@ -243,7 +248,11 @@ mod tests {
     fn body_is_double_encoded_with_references() {
         let mut b = Batch::new();
         let h = b.push::<Value>("lead", "crm.lead.get", &json!({"id": 5}));
-        b.push::<Value>("u", "user.get", &json!({"ID": h.reference(&["ASSIGNED_BY_ID"]), "N": "a&b=c%"}));
+        b.push::<Value>(
+            "u",
+            "user.get",
+            &json!({"ID": h.reference(&["ASSIGNED_BY_ID"]), "N": "a&b=c%"}),
+        );
         b.halt(true);
         let (body, read_only, halt) = b.encode().unwrap();
         assert!(read_only && halt);
@@ -253,13 +262,19 @@ mod tests {
              &cmd[u]=user.get?ID%3D$result%255Blead%255D%255BASSIGNED_BY_ID%255D%26N%3Da%2526b%253Dc%2525"
         );
         let outer = bitrix24_sandbox_free_parse(&body);
-        assert_eq!(outer, "user.get?ID=$result%5Blead%5D%5BASSIGNED_BY_ID%5D&N=a%26b%3Dc%25");
+        assert_eq!(
+            outer,
+            "user.get?ID=$result%5Blead%5D%5BASSIGNED_BY_ID%5D&N=a%26b%3Dc%25"
+        );
     }
 
     /// Decodes `cmd[u]` the way PHP would (one level), without the sandbox crate.
     fn bitrix24_sandbox_free_parse(body: &str) -> String {
         let raw = body.split("cmd[u]=").nth(1).unwrap();
-        percent_encoding::percent_decode_str(raw).decode_utf8().unwrap().into_owned()
+        percent_encoding::percent_decode_str(raw)
+            .decode_utf8()
+            .unwrap()
+            .into_owned()
     }
 
     #[test]
@@ -282,7 +297,13 @@ mod tests {
 
     #[test]
     fn refs_render_php_paths() {
-        assert_eq!(Ref::result("list").at(0).at("ID").to_string(), "$result[list][0][ID]");
-        assert_eq!(serde_json::to_value(Ref::next("l")).unwrap(), json!("$next[l]"));
+        assert_eq!(
+            Ref::result("list").at(0).at("ID").to_string(),
+            "$result[list][0][ID]"
+        );
+        assert_eq!(
+            serde_json::to_value(Ref::next("l")).unwrap(),
+            json!("$next[l]")
+        );
     }
 }

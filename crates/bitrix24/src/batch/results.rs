@@ -76,13 +76,18 @@ impl BatchResults {
             return Ok(v);
         }
         if let Some(Value::Object(e)) = self.error.get(key) {
-            let code = e.get("error").cloned().unwrap_or(Value::String(String::new()));
+            let code = e
+                .get("error")
+                .cloned()
+                .unwrap_or(Value::String(String::new()));
             return Err(self.with_method(api_error(&code, e, None), key));
         }
         let (kind, why) = if self.methods.contains_key(key) && self.halt {
             (
                 ErrorKind::Skipped,
-                format!("batch command {key:?} did not run: an earlier command failed and halt was set"),
+                format!(
+                    "batch command {key:?} did not run: an earlier command failed and halt was set"
+                ),
             )
         } else if self.methods.contains_key(key) {
             (
@@ -133,7 +138,9 @@ mod tests {
     use serde_json::json;
 
     fn methods(keys: &[(&str, &str)]) -> Map<String, Value> {
-        keys.iter().map(|(k, m)| (k.to_string(), json!(m))).collect()
+        keys.iter()
+            .map(|(k, m)| (k.to_string(), json!(m)))
+            .collect()
     }
 
     #[test]
@@ -142,7 +149,8 @@ mod tests {
         let h0 = b.push::<u64>("0", "a.get", &());
         let h1 = b.push::<u64>("1", "b.get", &());
         let v = json!({"result": [7, 8], "result_error": [], "result_total": [], "result_next": [], "result_time": []});
-        let r = BatchResults::from_value(&v, methods(&[("0", "a.get"), ("1", "b.get")]), false).unwrap();
+        let r = BatchResults::from_value(&v, methods(&[("0", "a.get"), ("1", "b.get")]), false)
+            .unwrap();
         assert_eq!(r.get(&h0).unwrap(), 7);
         assert_eq!(r.get(&h1).unwrap(), 8);
         assert_eq!(r.total(&h0), None);
@@ -159,7 +167,11 @@ mod tests {
             "result_error": {"bad": {"error": "", "error_description": "Not found"}},
             "result_total": {"ok": "2"}, "result_next": [], "result_time": []
         });
-        let m = methods(&[("ok", "x.list"), ("bad", "crm.lead.get"), ("later", "crm.lead.get")]);
+        let m = methods(&[
+            ("ok", "x.list"),
+            ("bad", "crm.lead.get"),
+            ("later", "crm.lead.get"),
+        ]);
         let r = BatchResults::from_value(&v, m, true).unwrap();
         let e = r.get(&ok).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decode);

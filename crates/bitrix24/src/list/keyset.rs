@@ -29,7 +29,11 @@ struct Chain {
 fn split_start(req: &ListRequest) -> Result<(Map<String, Value>, u64)> {
     let key = format!(">{}", req.shape.id_field());
     let mut filter = req.filter.clone();
-    let start = match filter.iter().find(|(k, _)| k.eq_ignore_ascii_case(&key)).map(|(k, _)| k.clone()) {
+    let start = match filter
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(&key))
+        .map(|(k, _)| k.clone())
+    {
         Some(k) => {
             let v = filter.remove(&k).unwrap_or(Value::Null);
             let parsed = match &v {
@@ -130,9 +134,15 @@ fn take_page(s: &mut Chain, rows: &[Value]) -> Result<bool> {
 async fn first_page(s: &mut Chain) -> Result<Vec<Value>> {
     let mut filter = s.filter.clone();
     filter.insert(cursor_key(s.req.shape), Value::from(s.last));
-    let params = s.req.params(filter, Some((s.req.shape.id_field(), "ASC")), -1);
+    let params = s
+        .req
+        .params(filter, Some((s.req.shape.id_field(), "ASC")), -1);
     let answer = s.client.call_raw(&s.req.method, &params).await?;
-    let rows = s.req.shape.rows(answer.result).map_err(|e| e.with_method(&s.req.method))?;
+    let rows = s
+        .req
+        .shape
+        .rows(answer.result)
+        .map_err(|e| e.with_method(&s.req.method))?;
     s.done = take_page(s, &rows)?;
     Ok(rows)
 }
@@ -212,7 +222,9 @@ pub(super) fn parallel(
     let req = Arc::new(req);
     stream::once(async move {
         let start = split_start(&req)?.1;
-        let max = max_id(&client, &req).await.map_err(|e| e.with_method(&req.method))?;
+        let max = max_id(&client, &req)
+            .await
+            .map_err(|e| e.with_method(&req.method))?;
         let chains: Vec<_> = ranges(start, max.unwrap_or(0), n)
             .into_iter()
             .map(|b| chain_arc(client.clone(), req.clone(), Some(b)))

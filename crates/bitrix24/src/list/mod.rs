@@ -73,7 +73,9 @@ impl Shape {
 
     /// The ID of a row.
     fn id_of(self, row: &Value) -> Result<u64> {
-        let v = row.get(self.id_field()).or_else(|| row.get(self.id_field().to_lowercase()));
+        let v = row
+            .get(self.id_field())
+            .or_else(|| row.get(self.id_field().to_lowercase()));
         let id = match v {
             Some(Value::Number(n)) => n.as_u64(),
             Some(Value::String(s)) => s.trim().parse().ok(),
@@ -149,7 +151,8 @@ impl ListRequest {
     /// Sorts by `field` (`"ASC"`/`"DESC"`). Any order other than ascending ID switches to
     /// offset paging.
     pub fn order(mut self, field: impl Into<String>, direction: impl Into<String>) -> Self {
-        self.order.push((field.into(), direction.into().to_uppercase()));
+        self.order
+            .push((field.into(), direction.into().to_uppercase()));
         self
     }
 
@@ -174,7 +177,9 @@ impl ListRequest {
     fn check(&self) -> Result<()> {
         crate::client::validate_method(&self.method)?;
         match &self.error {
-            Some(e) => Err(Error::new(ErrorKind::InvalidInput, e.clone()).with_method(&self.method)),
+            Some(e) => {
+                Err(Error::new(ErrorKind::InvalidInput, e.clone()).with_method(&self.method))
+            }
             None => Ok(()),
         }
     }
@@ -218,7 +223,11 @@ impl ListRequest {
         }
         let mut select = self.select.clone();
         let id = self.shape.id_field();
-        if !select.is_empty() && !select.iter().any(|s| s == "*" || s.eq_ignore_ascii_case(id)) {
+        if !select.is_empty()
+            && !select
+                .iter()
+                .any(|s| s == "*" || s.eq_ignore_ascii_case(id))
+        {
             select.push(id.to_string());
         }
         if !select.is_empty() {
@@ -251,7 +260,9 @@ pub struct ListStream<T> {
 impl<T: DeserializeOwned + Send + 'static> ListStream<T> {
     fn decoding(rows: BoxStream<'static, Result<Vec<Value>>>) -> Self {
         let inner = rows
-            .map_ok(|rows| futures::stream::iter(rows.into_iter().map(|r| decode_value::<T>(r, "row"))))
+            .map_ok(|rows| {
+                futures::stream::iter(rows.into_iter().map(|r| decode_value::<T>(r, "row")))
+            })
             .try_flatten()
             .boxed();
         Self { inner }

@@ -26,7 +26,10 @@ pub(super) fn pages(client: Client, req: ListRequest) -> BoxStream<'static, Resu
             }
             other => other,
         };
-        let rows = req.shape.rows(answer.result).map_err(|e| e.with_method(&req.method))?;
+        let rows = req
+            .shape
+            .rows(answer.result)
+            .map_err(|e| e.with_method(&req.method))?;
         Ok(Some((rows, (client, req, next))))
     })
     .boxed()
