@@ -195,3 +195,44 @@ async fn a_number_without_digits_is_refused_before_any_request() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// With E.164 on write, every spelling is stored alike, so even the raw-prefix list filter
+/// finds them all.
+#[cfg(feature = "phone")]
+#[tokio::test]
+async fn e164_on_write_makes_stored_numbers_uniform() {
+    use bitrix24::crm::phone::Region;
+    use bitrix24::crm::{Filter, Lead, PhoneFormat};
+
+    let (_sb, c) = portal().await;
+    let ru: Region = "RU".parse().unwrap();
+    let mut ids = Vec::new();
+    for raw in ["8 903 227-88-74", "+7 (903) 227 88 74", "8(903)2278874"] {
+        let fields = LeadFields::new()
+            .phone_format(PhoneFormat::E164(ru))
+            .phone(raw, PhoneType::Work);
+        ids.push(add::<LeadId>(&c, "crm.lead.add", fields.add_params().unwrap()).await);
+    }
+    let filter = Filter::new().eq("PHONE", "+7903").into_map().unwrap();
+    let rows: Vec<Lead> = c
+        .call(
+            "crm.lead.list",
+            &json!({"filter": filter, "select": ["ID", "PHONE"]}),
+        )
+        .await
+        .unwrap()
+        .result;
+    assert_eq!(rows.iter().filter_map(|l| l.id).collect::<Vec<_>>(), ids);
+    assert!(rows.iter().all(|l| l.phone[0].value == "+79032278874"));
+    let m = find_by_phone(&c, "79032278874").await.unwrap();
+    assert_eq!(m.leads, ids);
+
+    // A number that cannot be read in the region fails the builder, before any request.
+    let bad = LeadFields::new()
+        .phone_format(PhoneFormat::E164(ru))
+        .phone("12", PhoneType::Work);
+    assert_eq!(
+        bad.add_params().unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+}
