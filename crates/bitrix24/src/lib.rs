@@ -8,7 +8,6 @@
 pub mod auth;
 pub mod crm;
 pub mod error;
-pub mod events;
 pub mod store;
 
 pub mod batch;
