@@ -368,6 +368,11 @@ impl Sandbox {
         self.portal.stats.http_requests()
     }
 
+    /// Requests served per method (REST methods, and `oauth.token` for every token request).
+    pub fn requests_by_method(&self) -> std::collections::BTreeMap<String, u64> {
+        self.portal.stats.by_method()
+    }
+
     /// Requests refused with 503 by the rate limiter so far.
     pub fn refused_by_rate_limit(&self) -> u64 {
         self.portal.rate.refused()

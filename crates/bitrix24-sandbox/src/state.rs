@@ -72,12 +72,19 @@ impl Stats {
         *m.entry(method.to_string()).or_default() += 1;
     }
 
+    /// Counts one `/oauth/token/` request under `oauth.token` (not in [`Self::http_requests`],
+    /// which counts REST calls only).
+    pub fn count_token_request(&self) {
+        let mut m = self.by_method.lock().unwrap_or_else(|p| p.into_inner());
+        *m.entry("oauth.token".to_string()).or_default() += 1;
+    }
+
     /// REST HTTP requests served (a batch counts once).
     pub fn http_requests(&self) -> u64 {
         self.http_requests.load(Ordering::Relaxed)
     }
 
-    /// REST HTTP requests per top-level method.
+    /// HTTP requests per top-level method; the token endpoint counts as `oauth.token`.
     pub fn by_method(&self) -> BTreeMap<String, u64> {
         self.by_method
             .lock()

@@ -82,3 +82,28 @@ async fn slow_token_endpoint_still_answers() {
     assert_eq!(status, Some(200));
     assert!(started.elapsed() >= Duration::from_millis(200));
 }
+
+/// Every token request is counted under `oauth.token`, failed ones too, apart from REST calls.
+#[tokio::test]
+async fn token_requests_are_counted() {
+    let s = common::sandbox().await;
+    let tokens = s.issue_tokens(s.app(), 1).unwrap();
+    let rest_before = s.http_requests();
+    let ok = refresh(
+        s.url(),
+        s.app(),
+        &tokens.refresh_token,
+        Duration::from_secs(5),
+    )
+    .await;
+    let reused = refresh(
+        s.url(),
+        s.app(),
+        &tokens.refresh_token,
+        Duration::from_secs(5),
+    )
+    .await;
+    assert_eq!((ok, reused), (Some(200), Some(400)));
+    assert_eq!(s.requests_by_method().get("oauth.token"), Some(&2));
+    assert_eq!(s.http_requests(), rest_before);
+}

@@ -122,6 +122,8 @@ async fn token(
     // Injected latency (fault `only_methods: ["oauth.token"]`) is waited out BEFORE anything is
     // processed: a client that drops the connection meanwhile cancels this handler, so a
     // refresh killed in flight rotates nothing (what the client's crash test relies on).
+    // Every attempt counts, including the ones that fail or are cancelled.
+    portal.stats.count_token_request();
     let (_, latency) = portal.faults.decide("oauth.token");
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
