@@ -70,8 +70,18 @@ impl Registry {
         self.insert(name, scope, AuthRule::AppOnly, handler);
     }
 
-    fn insert(&mut self, name: &'static str, scope: &'static str, auth: AuthRule, handler: Handler) {
-        debug_assert_eq!(name, name.to_lowercase(), "method names are registered lower-case");
+    fn insert(
+        &mut self,
+        name: &'static str,
+        scope: &'static str,
+        auth: AuthRule,
+        handler: Handler,
+    ) {
+        debug_assert_eq!(
+            name,
+            name.to_lowercase(),
+            "method names are registered lower-case"
+        );
         self.methods.insert(
             name,
             MethodSpec {

@@ -37,15 +37,13 @@ pub fn url_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -154,7 +152,8 @@ mod tests {
 
     #[test]
     fn nested_keys_and_appends() {
-        let m = parse_str("filter[>ID]=5&select[]=ID&select[]=NAME&fields[PHONE][0][VALUE]=%2B7+903");
+        let m =
+            parse_str("filter[>ID]=5&select[]=ID&select[]=NAME&fields[PHONE][0][VALUE]=%2B7+903");
         assert_eq!(
             Value::Object(m),
             json!({"filter": {">ID": "5"}, "select": {"0": "ID", "1": "NAME"},
@@ -189,6 +188,9 @@ mod tests {
     #[test]
     fn append_after_explicit_index() {
         let m = parse_str("a[5]=x&a[]=y&a[05]=z");
-        assert_eq!(Value::Object(m), json!({"a": {"5": "x", "6": "y", "05": "z"}}));
+        assert_eq!(
+            Value::Object(m),
+            json!({"a": {"5": "x", "6": "y", "05": "z"}})
+        );
     }
 }

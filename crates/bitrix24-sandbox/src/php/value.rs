@@ -31,7 +31,9 @@ pub fn intval_str(s: &str) -> i64 {
         .bytes()
         .position(|b| !b.is_ascii_digit())
         .unwrap_or(digits.len());
-    let n: i64 = digits[..end].parse().unwrap_or(if end == 0 { 0 } else { i64::MAX });
+    let n: i64 = digits[..end]
+        .parse()
+        .unwrap_or(if end == 0 { 0 } else { i64::MAX });
     if neg {
         -n
     } else {
@@ -76,7 +78,11 @@ pub fn elements(v: &Value) -> Vec<&Value> {
 /// The key/value pairs of a PHP array (a JSON list gets the keys `0..n-1`).
 pub fn entries(v: &Value) -> Vec<(String, &Value)> {
     match v {
-        Value::Array(a) => a.iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
         Value::Object(o) => o.iter().map(|(k, v)| (k.clone(), v)).collect(),
         _ => Vec::new(),
     }

@@ -104,8 +104,12 @@ mod tests {
 
     #[test]
     fn parses_and_hides_the_secret() {
-        let w = WebhookUrl::parse("https://p.bitrix24.com/rest/1/s3cr3tv4lue/profile.json").unwrap();
-        assert_eq!(w.endpoint().as_str(), "https://p.bitrix24.com/rest/1/s3cr3tv4lue/");
+        let w =
+            WebhookUrl::parse("https://p.bitrix24.com/rest/1/s3cr3tv4lue/profile.json").unwrap();
+        assert_eq!(
+            w.endpoint().as_str(),
+            "https://p.bitrix24.com/rest/1/s3cr3tv4lue/"
+        );
         assert_eq!(w.user_id(), "1");
         let shown = format!("{w} {w:?}");
         assert!(!shown.contains("s3cr3tv4lue"), "{shown}");
@@ -114,7 +118,13 @@ mod tests {
 
     #[test]
     fn rejects_urls_that_are_not_webhooks() {
-        for bad in ["nonsense", "ftp://x/rest/1/s/", "https://p.com/rest/", "https://p.com/x/1/s/", "https://p.com/rest/abc/s/"] {
+        for bad in [
+            "nonsense",
+            "ftp://x/rest/1/s/",
+            "https://p.com/rest/",
+            "https://p.com/x/1/s/",
+            "https://p.com/rest/abc/s/",
+        ] {
             let e = WebhookUrl::parse(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
             assert!(e.to_string().contains("expected https://"), "{e}");
