@@ -40,7 +40,9 @@ const MULTIFIELDS: [&str; 5] = ["PHONE", "EMAIL", "WEB", "IM", "LINK"];
 ///
 /// Errors (a lower-case field, `%` in a [`Filter::like`] value, an operator on `PHONE`) are
 /// kept and reported by [`Filter::into_map`], or by serialization when the filter is passed
-/// as a parameter directly. Setting the same operator and field twice keeps the last value.
+/// as a parameter directly. Do not put a `Filter` inside `serde_json::json!`: that macro
+/// unwraps serialization errors and would panic; use `into_map()?` there. Setting the same
+/// operator and field twice keeps the last value.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     map: Map<String, Value>,
