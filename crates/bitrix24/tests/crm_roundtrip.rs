@@ -180,6 +180,11 @@ async fn typed_filters_select_the_expected_leads() {
         list(Filter::new().like_raw("TITLE", "%junk")).await,
         [ids[3]]
     );
+    // The documented quirk: `!%` is not negated on string fields, it matches like `%`.
+    assert_eq!(
+        list(Filter::new().not_like("TITLE", "junk")).await,
+        list(Filter::new().like("TITLE", "junk")).await
+    );
     // PHONE is a raw prefix match on the stored text: no normalisation.
     assert_eq!(list(Filter::new().eq("PHONE", "+7 (903)")).await, [ids[0]]);
     assert_eq!(list(Filter::new().eq("PHONE", "7903")).await, [ids[1]]);

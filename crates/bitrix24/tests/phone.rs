@@ -236,3 +236,16 @@ async fn e164_on_write_makes_stored_numbers_uniform() {
         ErrorKind::InvalidInput
     );
 }
+
+proptest::proptest! {
+    /// The client's normalisation and the sandbox's match codes were each written from the
+    /// portal's `NormalizePhone`; they must agree on any phone-like text, or `find_by_phones`
+    /// would collapse values the portal keeps apart.
+    #[test]
+    fn normalisation_agrees_with_the_sandbox_match_codes(
+        raw in "[+0-9 ()#*,;x８-]{0,24}"
+    ) {
+        use bitrix24_sandbox::methods::crm::duplicate::codes::phone_code;
+        proptest::prop_assert_eq!(bitrix24::crm::normalize_for_search(&raw), phone_code(&raw));
+    }
+}
