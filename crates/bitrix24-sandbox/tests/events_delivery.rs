@@ -292,3 +292,43 @@ async fn apps_marked_not_installed_get_nothing() {
     assert!(s.wait_for_deliveries(SETTLE).await);
     assert!(rx.try_next().is_none());
 }
+
+/// protocol.md §6 + §7.2: each command of a batch raises its own event; all are delivered
+/// after the batch commits.
+#[tokio::test]
+async fn batch_commands_raise_their_events() {
+    let s = sandbox().await;
+    let mut rx = receiver(200).await;
+    let app = app_with(&s, "crm").await;
+    let t = token(&s, &app, 1);
+    call(
+        &s,
+        &t,
+        "event.bind",
+        &[("event", "ONCRMLEADADD"), ("handler", &rx.url("/b"))],
+    )
+    .await
+    .result();
+    let r = post_form(
+        &s.webhook_url(),
+        "batch",
+        &[
+            ("cmd[a]", "crm.lead.add?fields[TITLE]=A"),
+            ("cmd[b]", "crm.lead.add?fields[TITLE]=B"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let mut ids = vec![];
+    for _ in 0..2 {
+        let got = rx.next(5).await.expect("one event per command");
+        ids.push(got.get(&["data", "FIELDS", "ID"]).unwrap().to_string());
+    }
+    ids.sort();
+    let mut expected: Vec<String> = ["a", "b"]
+        .iter()
+        .map(|k| r.body["result"]["result"][k].to_string())
+        .collect();
+    expected.sort();
+    assert_eq!(ids, expected);
+}

@@ -280,3 +280,44 @@ async fn list_pages_by_exact_offsets() {
     let r = call(&s, &t, "event.offline.list", &[]).await;
     assert_eq!(r.body["total"], 55, "listing consumed nothing");
 }
+
+/// protocol.md §7.3: queuing fires ONOFFLINEEVENT (with a refresh token, §1d) to the app's
+/// online handler, at most once per `options[minTimeout]` seconds.
+#[tokio::test]
+async fn onofflineevent_signals_new_rows_throttled() {
+    let (s, t) = offline_app(&["ONCRMLEADADD"]).await;
+    s.remember_url();
+    let mut rx = events_common::receiver(200).await;
+    let h = rx.url("/signal");
+    let r = call(
+        &s,
+        &t,
+        "event.bind",
+        &[
+            ("event", "ONOFFLINEEVENT"),
+            ("handler", &h),
+            ("options[minTimeout]", "3600"),
+        ],
+    )
+    .await;
+    assert_eq!(r.result(), &json!(true));
+    add_lead(&s, "1").await;
+    let got = rx.next(5).await.expect("ONOFFLINEEVENT");
+    assert_eq!(got.get(&["event"]), Some("ONOFFLINEEVENT"));
+    assert!(got
+        .get(&["auth", "refresh_token"])
+        .is_some_and(|r| !r.is_empty()));
+    assert_eq!(
+        got.get(&["auth", "application_token"]),
+        Some(s.app().application_token.as_str())
+    );
+    add_lead(&s, "2").await;
+    assert!(
+        s.wait_for_deliveries(std::time::Duration::from_secs(5))
+            .await
+    );
+    assert!(rx.try_next().is_none(), "throttled by minTimeout");
+    s.advance_clock(3601.0);
+    add_lead(&s, "3").await;
+    assert!(rx.next(5).await.is_some());
+}
