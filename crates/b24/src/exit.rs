@@ -23,6 +23,9 @@ pub enum CliError {
     /// Anything else (exit 1).
     #[error("{0}")]
     Other(String),
+    /// Stopped by Ctrl-C after saving where to resume (exit 130, the shell's code for SIGINT).
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl CliError {
@@ -35,14 +38,44 @@ impl CliError {
             CliError::Api(_) => 4,
             CliError::Network(_) => 5,
             CliError::Partial(_) => 6,
+            CliError::Interrupted(_) => 130,
         })
+    }
+}
+
+impl CliError {
+    /// The same error with `note` on a line of its own after the message.
+    pub fn with_note(self, note: &str) -> Self {
+        let add = |m: String| format!("{m}\n{note}");
+        match self {
+            CliError::Usage(m) => CliError::Usage(add(m)),
+            CliError::Auth(m) => CliError::Auth(add(m)),
+            CliError::Api(m) => CliError::Api(add(m)),
+            CliError::Network(m) => CliError::Network(add(m)),
+            CliError::Partial(m) => CliError::Partial(add(m)),
+            CliError::Other(m) => CliError::Other(add(m)),
+            CliError::Interrupted(m) => CliError::Interrupted(add(m)),
+        }
     }
 }
 
 impl From<bitrix24::Error> for CliError {
     fn from(e: bitrix24::Error) -> Self {
         use bitrix24::ErrorKind as K;
-        let text = e.to_string();
+        let mut text = e.to_string();
+        // The root cause ("connection refused", "dns error") is what a person can act on;
+        // the library keeps URLs (which may hold secrets) out of its sources.
+        if e.kind() == K::Transport {
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                let more = s.to_string();
+                if !more.is_empty() && !text.contains(&more) {
+                    text.push_str(": ");
+                    text.push_str(&more);
+                }
+                source = s.source();
+            }
+        }
         match e.kind() {
             K::ReauthorizationRequired => CliError::Auth(format!(
                 "{text}\nRun `b24 auth login` again for this profile."
@@ -68,4 +101,5 @@ pub type CliResult<T = ()> = Result<T, CliError>;
 pub const EXIT_CODES_HELP: &str =
     "Exit codes: 0 success, 1 other failure, 2 bad arguments or input, \
 3 authorization needed (run `b24 auth login`), 4 the portal answered with an error, \
-5 the portal could not be reached, 6 done but some rows were rejected.";
+5 the portal could not be reached, 6 done but some rows were rejected, \
+130 interrupted (run the same command again to resume).";

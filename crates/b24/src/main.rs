@@ -3,6 +3,10 @@
 mod commands;
 mod config;
 mod exit;
+mod files;
+mod output;
+mod profile_client;
+mod progress;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use exit::{CliResult, EXIT_CODES_HELP};
@@ -14,7 +18,7 @@ use std::process::ExitCode;
 #[command(name = "b24", version, about, after_help = EXIT_CODES_HELP)]
 struct Cli {
     /// Profile to use (default: $B24_PROFILE, then the default profile). $B24_WEBHOOK, when
-    /// set, is used instead of any profile.
+    /// set, is used unless --profile is given.
     #[arg(long, global = true)]
     profile: Option<String>,
     /// More logging on stderr (repeat for more).
@@ -31,6 +35,18 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Run the local sandbox portal.
     Sandbox(commands::sandbox::SandboxArgs),
+    /// Log in to a portal, and show, refresh or remove its credentials.
+    Auth(commands::auth::AuthArgs),
+    /// Call any REST method.
+    Call(commands::call::CallArgs),
+    /// Print every row of a list (streamed).
+    List(commands::list::ListArgs),
+    /// Write every row of a list to a file; resumable.
+    Export(commands::export::ExportArgs),
+    /// Add rows from a CSV file through batches; resumable, with a rejects file.
+    Import(commands::import::ImportArgs),
+    /// Find every lead, contact and company with a phone number, in any format.
+    FindPhone(commands::find_phone::FindPhoneArgs),
     /// Print shell completions.
     #[command(
         after_help = "Example:\n  b24 completions bash > ~/.local/share/bash-completion/completions/b24"
@@ -49,12 +65,7 @@ async fn main() -> ExitCode {
         1 => "info",
         _ => "debug",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_tracing(level);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -64,8 +75,33 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Logs on stderr at `level` (or `$RUST_LOG`), and the request counter of the progress bars,
+/// which sees the client's request spans whatever the log level.
+fn init_tracing(level: &str) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
+    let logs = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter);
+    let counter = progress::RequestCounter.with_filter(progress::OnlyCalls);
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(counter)
+        .try_init();
+}
+
 async fn run(cli: Cli) -> CliResult {
+    let profile = cli.profile.as_deref();
     match cli.command {
+        Command::Auth(args) => commands::auth::run(args, profile).await,
+        Command::Call(args) => commands::call::run(args, profile).await,
+        Command::List(args) => commands::list::run(args, profile).await,
+        Command::Export(args) => commands::export::run(args, profile).await,
+        Command::Import(args) => commands::import::run(args, profile).await,
+        Command::FindPhone(args) => commands::find_phone::run(args, profile).await,
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Completions { shell } => {

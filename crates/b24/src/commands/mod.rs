@@ -1,4 +1,13 @@
 //! One module per `b24` command.
 
+pub mod auth;
+pub mod auth_login;
+pub mod call;
 pub mod demo;
+pub mod export;
+pub mod find_phone;
+pub mod import;
+pub mod import_csv;
+pub mod import_journal;
+pub mod list;
 pub mod sandbox;

@@ -1,0 +1,403 @@
+//! `b24 import ENTITY FILE.csv`: adds the rows of a CSV file through batches of 50, within
+//! the rate limit, resumable without adding a row twice.
+//!
+//! Every entity created gets `ORIGIN_ID = b24import:<import id>:<row>` (unless the file has
+//! its own `ORIGIN_ID` column), so rows whose batch was in flight when the process died can
+//! be found on the portal on the next run instead of being added again. See
+//! [`import_journal`](super::import_journal) for the journal.
+
+use super::import_csv::{self, field_of, values_of, Row};
+use super::import_journal::{Journal, Rejects};
+use crate::config::Paths;
+use crate::exit::{CliError, CliResult};
+use crate::files::sibling;
+use crate::profile_client::client_for;
+use crate::progress;
+use bitrix24::batch::Batch;
+use bitrix24::crm::normalize_for_search;
+use bitrix24::Client;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Arguments of `b24 import`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    b24 import lead leads.csv --dry-run\n  \
+    b24 import contact people.csv --dedupe phone,email\n\n\
+    The header names the fields: TITLE,NAME,LAST_NAME,PHONE,EMAIL,... (PHONE_MOBILE sets the \
+    value type). Refused rows go to FILE.rejects.csv with the row number and the portal's \
+    error; FILE.b24import remembers what was added, so running the command again after a \
+    crash or a fix adds only what is missing.")]
+pub struct ImportArgs {
+    /// lead, contact, company or deal.
+    pub entity: String,
+    /// The CSV file (UTF-8, comma-separated, header row first).
+    pub file: PathBuf,
+    /// Check the file and the fields, and count what would be added; add nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Skip rows whose phone or email already exists on the portal (or earlier in the file).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    pub dedupe: Vec<Dedupe>,
+}
+
+/// Communication types to find duplicates by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dedupe {
+    /// Phone numbers, compared the way the portal normalises them.
+    Phone,
+    /// E-mail addresses, case-insensitively.
+    Email,
+}
+
+impl Dedupe {
+    fn field(self) -> &'static str {
+        match self {
+            Dedupe::Phone => "PHONE",
+            Dedupe::Email => "EMAIL",
+        }
+    }
+
+    fn code(self, value: &str) -> String {
+        match self {
+            Dedupe::Phone => normalize_for_search(value),
+            Dedupe::Email => value.trim().to_lowercase(),
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Rows added by this run (or that would be, in a dry run).
+    pub added: u64,
+    /// Rows added by earlier runs (from the journal or found on the portal).
+    pub already: u64,
+    /// Rows skipped as duplicates.
+    pub duplicates: u64,
+    /// Rows refused (broken or refused by the portal).
+    pub rejected: u64,
+}
+
+/// Runs `b24 import`.
+pub async fn run(args: ImportArgs, profile: Option<&str>) -> CliResult {
+    let paths = Paths::from_env()?;
+    let (client, _) = client_for(&paths, profile).await?;
+    let report = import(&client, &args).await?;
+    let rejects = sibling(&args.file, ".rejects.csv");
+    let verb = if args.dry_run {
+        "Dry run: would add"
+    } else {
+        "Added"
+    };
+    let text = format!(
+        "{verb} {}, already imported {}, duplicates {}, rejected {}.",
+        report.added, report.already, report.duplicates, report.rejected
+    );
+    if report.rejected > 0 {
+        return Err(CliError::Partial(format!(
+            "{text}\nRejected rows are in {} with the reason; fix them and run the same \
+             command again (rows already added are skipped).",
+            rejects.display()
+        )));
+    }
+    println!("{text}");
+    Ok(())
+}
+
+/// The methods of an entity: add, fields, list, and its duplicate-search type.
+fn methods(entity: &str) -> CliResult<(&'static str, &'static str, &'static str, &'static str)> {
+    match entity.trim().to_ascii_lowercase().as_str() {
+        "lead" | "leads" => Ok(("crm.lead.add", "crm.lead.fields", "crm.lead.list", "LEAD")),
+        "contact" | "contacts" => Ok((
+            "crm.contact.add",
+            "crm.contact.fields",
+            "crm.contact.list",
+            "CONTACT",
+        )),
+        "company" | "companies" => Ok((
+            "crm.company.add",
+            "crm.company.fields",
+            "crm.company.list",
+            "COMPANY",
+        )),
+        "deal" | "deals" => Ok(("crm.deal.add", "crm.deal.fields", "crm.deal.list", "")),
+        _ => Err(CliError::Usage(format!(
+            "cannot import into {entity:?}: use lead, contact, company or deal"
+        ))),
+    }
+}
+
+/// Imports `args.file` (see the module docs); reusable without the command line.
+///
+/// # Errors
+/// [`CliError::Usage`] for a bad file, entity or column; the client's errors (the journal
+/// keeps what was done, so running again resumes).
+pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
+    let (add, fields_method, list, entity_type) = methods(&args.entity)?;
+    if entity_type.is_empty() && !args.dedupe.is_empty() {
+        return Err(CliError::Usage(
+            "--dedupe works for leads, contacts and companies: deals have no phone or email".into(),
+        ));
+    }
+    let sheet = import_csv::read(&args.file)?;
+    let known = client.call_raw(fields_method, &()).await?.result;
+    check_columns(&sheet.header, &known, &args.entity)?;
+    let mut rejects = Rejects::new(sibling(&args.file, ".rejects.csv"), &sheet.header)?;
+    let mut journal = if args.dry_run {
+        None
+    } else {
+        Some(Journal::open(&sibling(&args.file, ".b24import"))?)
+    };
+    let mut report = Report::default();
+    let by_row: HashMap<u64, &Row> = sheet.rows.iter().map(|r| (r.number, r)).collect();
+    if let Some(j) = journal.as_mut() {
+        recover(client, list, j, &by_row).await?;
+    }
+    let bar = progress::bar("rows", Some(sheet.rows.len() as u64));
+    let base = progress::requests();
+    let mut todo: Vec<(u64, Map<String, Value>)> = Vec::new();
+    for row in &sheet.rows {
+        match &row.fields {
+            Err(why) => {
+                rejects.push(row.number, why, &row.cells)?;
+                report.rejected += 1;
+                bar.inc(1);
+            }
+            Ok(_) if journal.as_ref().is_some_and(|j| j.done(row.number)) => {
+                report.already += 1;
+                bar.inc(1);
+            }
+            Ok(fields) => todo.push((row.number, fields.clone())),
+        }
+    }
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for chunk in todo.chunks(bitrix24::batch::MAX_COMMANDS) {
+        let dups = duplicates(client, chunk, &args.dedupe, entity_type, &mut seen).await?;
+        let mut batch = Batch::new();
+        let mut sent = Vec::new();
+        for ((row, fields), dup) in chunk.iter().zip(dups) {
+            if let Some(note) = dup {
+                report.duplicates += 1;
+                if let Some(j) = journal.as_mut() {
+                    j.duplicate(*row, &note);
+                }
+                continue;
+            }
+            let mut fields = fields.clone();
+            if let Some(j) = &journal {
+                fields
+                    .entry("ORIGIN_ID")
+                    .or_insert_with(|| Value::String(j.marker(*row)));
+            }
+            batch.push::<Value>(&format!("r{row}"), add, &json!({ "fields": fields }));
+            sent.push(*row);
+        }
+        let Some(j) = journal.as_mut() else {
+            report.added += sent.len() as u64;
+            bar.inc(chunk.len() as u64);
+            continue;
+        };
+        j.sending(&sent)?;
+        let results = if batch.is_empty() {
+            None
+        } else {
+            Some(client.batch(batch).await.map_err(|e| {
+                let _ = j.commit();
+                CliError::from(e).with_note(
+                    "The rows sent so far are recorded; run the same command again to resume.",
+                )
+            })?)
+        };
+        for row in &sent {
+            let outcome = results
+                .as_ref()
+                .map(|r| r.get_raw(&format!("r{row}")).map(|v| id_of(v)));
+            match outcome {
+                Some(Ok(Some(id))) => {
+                    j.added(*row, id);
+                    report.added += 1;
+                }
+                Some(Ok(None)) => {
+                    j.rejected(*row);
+                    reject(
+                        &mut rejects,
+                        &by_row,
+                        *row,
+                        "the portal answered without an ID",
+                    )?;
+                    report.rejected += 1;
+                }
+                Some(Err(e)) => {
+                    j.rejected(*row);
+                    let why = e.description().filter(|d| !d.is_empty()).map_or_else(
+                        || e.to_string(),
+                        |d| {
+                            format!(
+                                "{}: {}",
+                                e.code().map_or(String::new(), |c| c.to_string()),
+                                d
+                            )
+                        },
+                    );
+                    reject(&mut rejects, &by_row, *row, &why)?;
+                    report.rejected += 1;
+                }
+                None => {}
+            }
+        }
+        j.commit()?;
+        bar.inc(chunk.len() as u64);
+        progress::show_requests(&bar, base);
+    }
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+fn reject(rejects: &mut Rejects, rows: &HashMap<u64, &Row>, row: u64, why: &str) -> CliResult {
+    let cells = rows.get(&row).map(|r| r.cells.clone()).unwrap_or_default();
+    rejects.push(row, &why.replace("<br />", "; "), &cells)
+}
+
+/// Refuses columns the entity does not have or cannot be written.
+fn check_columns(header: &[String], known: &Value, entity: &str) -> CliResult {
+    let Value::Object(fields) = known else {
+        return Ok(());
+    };
+    for h in header {
+        let (name, _) = field_of(h);
+        match fields.get(&name) {
+            None => {
+                let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
+                names.truncate(30);
+                return Err(CliError::Usage(format!(
+                    "column {h:?} is not a field of {entity}; fields include: {}",
+                    names.join(", ")
+                )));
+            }
+            Some(desc) if desc.get("isReadOnly") == Some(&Value::Bool(true)) => {
+                return Err(CliError::Usage(format!(
+                    "column {h:?}: {name} is read-only on the portal; remove the column"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// An ID from an add answer (`123` or `"123"`).
+fn id_of(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Finds rows sent by a run that died before writing their result, by their `ORIGIN_ID`.
+async fn recover(
+    client: &Client,
+    list: &str,
+    journal: &mut Journal,
+    rows: &HashMap<u64, &Row>,
+) -> CliResult {
+    let doubt = journal.in_doubt();
+    for chunk in doubt.chunks(bitrix24::batch::MAX_COMMANDS) {
+        let mut batch = Batch::new();
+        for row in chunk {
+            let own = rows
+                .get(row)
+                .and_then(|r| r.fields.as_ref().ok())
+                .and_then(|f| f.get("ORIGIN_ID").cloned());
+            let marker = own.unwrap_or_else(|| Value::String(journal.marker(*row)));
+            let params = json!({"filter": {"ORIGIN_ID": marker}, "select": ["ID"]});
+            batch.push::<Value>(&format!("r{row}"), list, &params);
+        }
+        let results = client.batch(batch).await?;
+        for row in chunk {
+            let first = results
+                .get_raw(&format!("r{row}"))
+                .ok()
+                .and_then(|v| v.get(0).and_then(|r| r.get("ID")).and_then(id_of));
+            if let Some(id) = first {
+                journal.added(*row, id);
+            }
+        }
+        journal.commit()?;
+    }
+    Ok(())
+}
+
+/// For each row, `Some(why)` when it duplicates an entity on the portal or an earlier row.
+async fn duplicates(
+    client: &Client,
+    chunk: &[(u64, Map<String, Value>)],
+    kinds: &[Dedupe],
+    entity_type: &str,
+    seen: &mut HashMap<String, u64>,
+) -> CliResult<Vec<Option<String>>> {
+    let mut out = vec![None; chunk.len()];
+    if kinds.is_empty() {
+        return Ok(out);
+    }
+    let mut batch = Batch::new();
+    for (i, (_, fields)) in chunk.iter().enumerate() {
+        for kind in kinds {
+            let values: Vec<String> = values_of(fields, kind.field())
+                .into_iter()
+                .take(20)
+                .collect();
+            if !values.is_empty() {
+                let params =
+                    json!({"type": kind.field(), "values": values, "entity_type": entity_type});
+                batch.push::<Value>(
+                    &format!("d{i}{kind:?}"),
+                    "crm.duplicate.findbycomm",
+                    &params,
+                );
+            }
+        }
+    }
+    let results = client.batch(batch).await?;
+    for (i, (row, fields)) in chunk.iter().enumerate() {
+        for kind in kinds {
+            let key = format!("d{i}{kind:?}");
+            let found = results
+                .get_raw(&key)
+                .ok()
+                .and_then(|v| v.get(entity_type))
+                .and_then(|ids| ids.get(0))
+                .and_then(id_of);
+            if let (Some(id), None) = (found, &out[i]) {
+                out[i] = Some(format!(
+                    "{} {id} has the same {}",
+                    entity_type.to_lowercase(),
+                    kind.field().to_lowercase()
+                ));
+            }
+            for v in values_of(fields, kind.field()) {
+                let code = format!("{kind:?}:{}", kind.code(&v));
+                match seen.get(&code) {
+                    Some(earlier) if out[i].is_none() && earlier != row => {
+                        out[i] = Some(format!(
+                            "same {} as row {earlier}",
+                            kind.field().to_lowercase()
+                        ));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if out[i].is_none() {
+            for kind in kinds {
+                for v in values_of(fields, kind.field()) {
+                    seen.entry(format!("{kind:?}:{}", kind.code(&v)))
+                        .or_insert(*row);
+                }
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,289 @@
+//! The import journal (`FILE.csv.b24import`) and the rejects file (`FILE.csv.rejects.csv`).
+//!
+//! The journal is append-only, one event per line, synced before the next batch is sent:
+//! - `b24import 1 <import id>`: the first line; the id marks what this import created;
+//! - `send <row> <row> ...`: these rows are about to be sent (written before the request);
+//! - `ok <row> <id>`: the portal created the row as `<id>`;
+//! - `dup <row> <note>`: skipped as a duplicate of an existing entity;
+//! - `rej <row>`: refused this time (tried again on the next run).
+//!
+//! A row that was sent without a result line is in doubt (the process died with the request
+//! in flight); the importer asks the portal for it by its marker before sending it again.
+//! A half-written last line (a crash mid-write) is ignored.
+
+use crate::exit::{CliError, CliResult};
+use crate::files::io_error;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The journal of one import file.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    buffer: String,
+    /// Marks the entities of this import (in `ORIGIN_ID`).
+    pub import_id: String,
+    /// Rows created, with their ids.
+    pub added: BTreeMap<u64, u64>,
+    /// Rows skipped as duplicates.
+    pub dups: BTreeMap<u64, String>,
+    sent: BTreeSet<u64>,
+    rejected: BTreeSet<u64>,
+}
+
+impl Journal {
+    /// Opens (or starts) the journal at `path`.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] when the file is not a journal; [`CliError::Other`] on I/O errors.
+    pub fn open(path: &Path) -> CliResult<Self> {
+        let text = match std::fs::read(path) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(io_error(path, e)),
+        };
+        let mut journal = Self {
+            path: path.to_path_buf(),
+            file: OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| io_error(path, e))?,
+            buffer: String::new(),
+            import_id: String::new(),
+            added: BTreeMap::new(),
+            dups: BTreeMap::new(),
+            sent: BTreeSet::new(),
+            rejected: BTreeSet::new(),
+        };
+        // Only complete lines count: a crash may have cut the last one, which is cut off
+        // the file too, so that the next line does not continue it.
+        let (complete, keep) = match text.rfind('\n') {
+            Some(end) => (text.get(..end).unwrap_or_default(), end as u64 + 1),
+            None => ("", 0),
+        };
+        if keep < text.len() as u64 {
+            journal.file.set_len(keep).map_err(|e| io_error(path, e))?;
+        }
+        for (i, line) in complete.lines().enumerate() {
+            journal.apply(i, line)?;
+        }
+        if journal.import_id.is_empty() {
+            let id = new_import_id();
+            // A cut first line is rewritten whole.
+            journal.file.set_len(0).map_err(|e| io_error(path, e))?;
+            journal.buffer = format!("b24import 1 {id}\n");
+            journal.import_id = id;
+            journal.commit()?;
+        }
+        Ok(journal)
+    }
+
+    fn apply(&mut self, i: usize, line: &str) -> CliResult {
+        let mut parts = line.split_whitespace();
+        let bad = || {
+            CliError::Usage(format!(
+                "{} line {} is not an import journal line; delete the file to import from \
+                 the start (rows already added would be added again)",
+                self.path.display(),
+                i + 1
+            ))
+        };
+        let row = |p: Option<&str>| p.and_then(|r| r.parse::<u64>().ok());
+        match parts.next() {
+            Some("b24import") if i == 0 => {
+                self.import_id = parts.nth(1).unwrap_or_default().to_string();
+            }
+            _ if i == 0 => return Err(bad()),
+            Some("send") => {
+                for r in parts {
+                    self.sent.insert(r.parse().map_err(|_| bad())?);
+                }
+            }
+            Some("ok") => {
+                let (r, id) = (row(parts.next()), row(parts.next()));
+                let (Some(r), Some(id)) = (r, id) else {
+                    return Err(bad());
+                };
+                self.added.insert(r, id);
+                self.rejected.remove(&r);
+            }
+            Some("dup") => {
+                let r = row(parts.next()).ok_or_else(bad)?;
+                self.dups.insert(r, parts.collect::<Vec<_>>().join(" "));
+            }
+            Some("rej") => {
+                self.rejected.insert(row(parts.next()).ok_or_else(bad)?);
+            }
+            _ => return Err(bad()),
+        }
+        Ok(())
+    }
+
+    /// True when the row needs no more work (added, or a duplicate).
+    pub fn done(&self, row: u64) -> bool {
+        self.added.contains_key(&row) || self.dups.contains_key(&row)
+    }
+
+    /// Rows sent without a result: the portal may or may not have created them.
+    pub fn in_doubt(&self) -> Vec<u64> {
+        self.sent
+            .iter()
+            .copied()
+            .filter(|r| !self.done(*r) && !self.rejected.contains(r))
+            .collect()
+    }
+
+    /// The marker stored in `ORIGIN_ID` of the entity created from `row`.
+    pub fn marker(&self, row: u64) -> String {
+        format!("b24import:{}:{row}", self.import_id)
+    }
+
+    /// Records, durably, that `rows` are about to be sent.
+    ///
+    /// # Errors
+    /// [`CliError::Other`] when the journal cannot be written: nothing is sent then.
+    pub fn sending(&mut self, rows: &[u64]) -> CliResult {
+        let list: Vec<String> = rows.iter().map(u64::to_string).collect();
+        self.buffer.push_str(&format!("send {}\n", list.join(" ")));
+        self.sent.extend(rows);
+        self.commit()
+    }
+
+    /// Notes that `row` was created as `id` (durable after [`Journal::commit`]).
+    pub fn added(&mut self, row: u64, id: u64) {
+        self.buffer.push_str(&format!("ok {row} {id}\n"));
+        self.added.insert(row, id);
+        self.rejected.remove(&row);
+    }
+
+    /// Notes that `row` duplicates an existing entity.
+    pub fn duplicate(&mut self, row: u64, note: &str) {
+        let note = note.replace(['\n', '\r'], " ");
+        self.buffer.push_str(&format!("dup {row} {note}\n"));
+        self.dups.insert(row, note);
+    }
+
+    /// Notes that the portal refused `row`.
+    pub fn rejected(&mut self, row: u64) {
+        self.buffer.push_str(&format!("rej {row}\n"));
+        self.rejected.insert(row);
+    }
+
+    /// Writes and syncs the noted events.
+    ///
+    /// # Errors
+    /// [`CliError::Other`] on I/O errors.
+    pub fn commit(&mut self) -> CliResult {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        self.file
+            .write_all(self.buffer.as_bytes())
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| io_error(&self.path, e))?;
+        self.buffer.clear();
+        Ok(())
+    }
+}
+
+fn new_import_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{:x}{:x}", nanos & 0xffff_ffff_ffff, std::process::id())
+}
+
+/// The rejects file: `row,error` and the row's cells, created at the first reject.
+#[derive(Debug)]
+pub struct Rejects {
+    path: PathBuf,
+    header: Vec<String>,
+    writer: Option<csv::Writer<File>>,
+    /// Rows written.
+    pub count: u64,
+}
+
+impl Rejects {
+    /// Rejects of this run go to `path`; a file left by an earlier run is removed.
+    ///
+    /// # Errors
+    /// [`CliError::Other`] when the old file cannot be removed.
+    pub fn new(path: PathBuf, header: &[String]) -> CliResult<Self> {
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(&path, e)),
+        }
+        Ok(Self {
+            path,
+            header: header.to_vec(),
+            writer: None,
+            count: 0,
+        })
+    }
+
+    /// Writes one rejected row and flushes it.
+    ///
+    /// # Errors
+    /// [`CliError::Other`] on I/O errors.
+    pub fn push(&mut self, row: u64, error: &str, cells: &[String]) -> CliResult {
+        let err = |e: csv::Error| CliError::Other(format!("{}: {e}", self.path.display()));
+        if self.writer.is_none() {
+            let mut w = csv::Writer::from_path(&self.path).map_err(err)?;
+            let mut head = vec!["row".to_string(), "error".to_string()];
+            head.extend(self.header.iter().cloned());
+            w.write_record(&head).map_err(err)?;
+            self.writer = Some(w);
+        }
+        if let Some(w) = &mut self.writer {
+            // A short broken row is padded so every record has the header's width.
+            let mut rec = vec![row.to_string(), error.to_string()];
+            rec.extend(cells.iter().cloned());
+            rec.resize(self.header.len().max(cells.len()) + 2, String::new());
+            w.write_record(&rec).map_err(err)?;
+            w.flush().map_err(|e| io_error(&self.path, e))?;
+        }
+        self.count += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn journal_survives_reopen_and_a_cut_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv.b24import");
+        let mut j = Journal::open(&p).unwrap();
+        let id = j.import_id.clone();
+        j.sending(&[2, 3, 4, 5]).unwrap();
+        j.added(2, 100);
+        j.duplicate(3, "lead 7");
+        j.rejected(4);
+        j.commit().unwrap();
+        drop(j);
+        let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(b"ok 5 1").unwrap();
+        let mut j = Journal::open(&p).unwrap();
+        assert_eq!(j.import_id, id);
+        j.sending(&[6]).unwrap();
+        let j = Journal::open(&p).unwrap();
+        assert_eq!(j.in_doubt(), [5, 6]);
+        assert!(j.done(2) && j.done(3) && !j.done(4) && !j.done(5));
+        assert_eq!(j.marker(5), format!("b24import:{id}:5"));
+    }
+
+    #[test]
+    fn a_foreign_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x");
+        std::fs::write(&p, "hello\nworld\n").unwrap();
+        assert!(matches!(Journal::open(&p), Err(CliError::Usage(_))));
+    }
+}

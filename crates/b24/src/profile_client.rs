@@ -1,0 +1,145 @@
+//! Building a [`bitrix24::Client`] from what the user selected: `$B24_WEBHOOK`, else the
+//! profile named by `--profile`, `$B24_PROFILE` or the config's default.
+//!
+//! Reusable by any command (and the demo): [`client_for`] is the one entry point.
+
+use crate::config::{Config, Paths, Profile};
+use crate::exit::{CliError, CliResult};
+use bitrix24::auth::{OAuthApp, OAuthSession};
+use bitrix24::store::SqliteStore;
+use bitrix24::Client;
+use std::sync::Arc;
+
+/// What a client was built from, for messages (never holds a secret).
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The profile name, or `$B24_WEBHOOK`.
+    pub name: String,
+    /// The portal host.
+    pub portal: String,
+}
+
+/// The client for the selected profile (see the module docs).
+///
+/// # Errors
+/// [`CliError::Auth`] when nothing is configured, [`CliError::Usage`] for an unknown profile or
+/// a malformed webhook URL, [`CliError::Other`] when the token database cannot be opened.
+pub async fn client_for(paths: &Paths, profile: Option<&str>) -> CliResult<(Client, Source)> {
+    // An explicit --profile wins over the environment's webhook: the user asked for it.
+    if profile.is_none() {
+        if let Some(url) = std::env::var("B24_WEBHOOK").ok().filter(|u| !u.is_empty()) {
+            let client = webhook_client(&url)
+                .map_err(|e| CliError::Usage(format!("$B24_WEBHOOK: {}", CliError::from(e))))?;
+            let portal = bitrix24::WebhookUrl::parse(&url)
+                .map(|w| w.portal_host())
+                .unwrap_or_default();
+            let name = "$B24_WEBHOOK".to_string();
+            tracing::info!(portal = %portal, "using $B24_WEBHOOK");
+            return Ok((client, Source { name, portal }));
+        }
+    }
+    let config = Config::load(paths)?;
+    let (name, profile) = config.select(profile)?;
+    let client = profile_client(paths, &profile).await?;
+    let portal = portal_of(&profile);
+    let source = Source { name, portal };
+    tracing::info!(profile = %source.name, portal = %source.portal, "using profile");
+    Ok((client, source))
+}
+
+/// The client of one profile.
+///
+/// # Errors
+/// As [`client_for`].
+pub async fn profile_client(paths: &Paths, profile: &Profile) -> CliResult<Client> {
+    match profile {
+        Profile::Webhook { url } => Ok(webhook_client(url)?),
+        Profile::Oauth { member_id, .. } => {
+            let session = session_of(paths, profile, member_id).await?;
+            Ok(builder().oauth(session).build()?)
+        }
+    }
+}
+
+/// The OAuth session of an OAuth profile (tokens in the profile directory's SQLite store).
+///
+/// # Errors
+/// [`CliError::Usage`] for a webhook profile or bad app settings; [`CliError::Other`] when
+/// the token database cannot be opened.
+pub async fn session_of(
+    paths: &Paths,
+    profile: &Profile,
+    member_id: &str,
+) -> CliResult<OAuthSession> {
+    let Profile::Oauth {
+        portal,
+        oauth_server,
+        client_id,
+        client_secret,
+        ..
+    } = profile
+    else {
+        return Err(CliError::Usage(
+            "this profile is a webhook, not an OAuth app".into(),
+        ));
+    };
+    let app = oauth_app(portal, oauth_server, client_id, client_secret)?;
+    let store = open_store(paths).await?;
+    Ok(OAuthSession::new(app, Arc::new(store), member_id))
+}
+
+/// The app of an OAuth profile.
+///
+/// # Errors
+/// [`CliError::Usage`] when the client id is empty or a URL is not http(s).
+pub fn oauth_app(
+    portal: &str,
+    oauth_server: &str,
+    client_id: &str,
+    client_secret: &str,
+) -> CliResult<OAuthApp> {
+    Ok(
+        OAuthApp::new(client_id, secret(client_secret)?, portal)?
+            .with_oauth_server(oauth_server)?,
+    )
+}
+
+/// Wraps a secret in the library's secret type.
+///
+/// `secrecy` is not a dependency of this crate and `bitrix24` does not re-export it; its
+/// `SecretString` deserializes from a JSON string, and the parameter type is inferred, so this
+/// needs no name for it.
+pub fn secret<T: serde::de::DeserializeOwned>(value: &str) -> CliResult<T> {
+    serde_json::from_value(serde_json::Value::String(value.to_string()))
+        .map_err(|_| CliError::Other("cannot hold the secret".into()))
+}
+
+/// The token database beside the config, created 0600.
+///
+/// # Errors
+/// [`CliError::Other`] when it cannot be created or opened.
+pub async fn open_store(paths: &Paths) -> CliResult<SqliteStore> {
+    std::fs::create_dir_all(paths.dir())
+        .map_err(|e| CliError::Other(format!("cannot create {}: {e}", paths.dir().display())))?;
+    SqliteStore::open(paths.token_db())
+        .await
+        .map_err(|e| CliError::Other(e.to_string()))
+}
+
+fn webhook_client(url: &str) -> bitrix24::Result<Client> {
+    builder().webhook(url).build()
+}
+
+fn builder() -> bitrix24::ClientBuilder {
+    Client::builder().user_agent(concat!("b24/", env!("CARGO_PKG_VERSION")))
+}
+
+/// The portal of a profile, for messages.
+pub fn portal_of(profile: &Profile) -> String {
+    match profile {
+        Profile::Webhook { url } => bitrix24::WebhookUrl::parse(url)
+            .map(|w| w.portal_host())
+            .unwrap_or_else(|_| "(invalid webhook URL)".into()),
+        Profile::Oauth { portal, .. } => portal.clone(),
+    }
+}
