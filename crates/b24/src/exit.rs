@@ -80,12 +80,25 @@ impl From<bitrix24::Error> for CliError {
             K::ReauthorizationRequired => CliError::Auth(format!(
                 "{text}\nRun `b24 auth login` again for this profile."
             )),
+            K::Api if credentials_refused(e.code()) => CliError::Auth(format!(
+                "{text}\nThe portal refused the credentials: check the webhook URL, or run \
+                 `b24 auth login` again."
+            )),
             K::Api => CliError::Api(text),
             K::Transport => CliError::Network(text),
             K::InvalidInput | K::OAuthRedirect => CliError::Usage(text),
             _ => CliError::Other(text),
         }
     }
+}
+
+/// Answers that mean the credentials themselves do not work (exit 3, not 4).
+fn credentials_refused(code: Option<&bitrix24::ApiErrorCode>) -> bool {
+    use bitrix24::ApiErrorCode as C;
+    matches!(
+        code,
+        Some(C::NoAuthFound | C::InvalidCredentials | C::InvalidToken | C::ExpiredToken)
+    )
 }
 
 impl From<std::io::Error> for CliError {
