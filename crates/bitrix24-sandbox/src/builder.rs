@@ -201,8 +201,11 @@ impl SandboxBuilder {
             IpAddr::V6(ip) => format!("[{ip}]"),
             IpAddr::V4(ip) => ip.to_string(),
         };
+        let url = format!("{scheme}://{host}:{}", addr.port());
+        // Event payloads name the portal's REST endpoint; it is known only now.
+        crate::events::state::of(&portal).set_base_url(&url);
         Ok(Sandbox {
-            url: format!("{scheme}://{host}:{}", addr.port()),
+            url,
             addr,
             portal,
             app,

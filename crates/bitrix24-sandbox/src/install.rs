@@ -4,7 +4,7 @@
 
 use crate::auth::apps::{self, App, AppRegistration};
 use crate::builder::Sandbox;
-use crate::methods::events::delivery::{self, form, state, AppInfo, Delivery};
+use crate::events::{self as delivery, form, state, AppInfo, Delivery};
 use rusqlite::{params, OptionalExtension};
 use serde_json::json;
 use std::time::Duration;

@@ -3,8 +3,7 @@
 //! (protocol.md §7, server-behavior.md §8).
 //!
 //! Methods live in `events/`; delivery (posting to handlers, storing offline rows) lives in
-//! `src/events/`, and `Sandbox::install_app` / `uninstall_app` in `src/install.rs`. Both are
-//! declared here with `#[path]` so the crate root (owned by the core) need not change.
+//! [`crate::events`], and `Sandbox::install_app` / `uninstall_app` in [`crate::install`].
 
 mod bind;
 mod catalog;
@@ -12,11 +11,7 @@ mod offline;
 mod offline_query;
 mod params;
 
-#[path = "../events/mod.rs"]
-pub mod delivery;
-
-#[path = "../install.rs"]
-pub mod install;
+pub use crate::events as delivery;
 
 pub use catalog::{known_event, EventSpec};
 
