@@ -63,7 +63,7 @@ pub fn build_params(json: Option<&str>, pairs: &[String]) -> CliResult<Value> {
         },
     };
     for pair in pairs {
-        let Some((key, value)) = pair.split_once('=') else {
+        let Some((key, value)) = split_pair(pair) else {
             return Err(CliError::Usage(format!(
                 "parameter {pair:?} has no '=': write key=value, e.g. id=42"
             )));
@@ -72,6 +72,26 @@ pub fn build_params(json: Option<&str>, pairs: &[String]) -> CliResult<Value> {
             .map_err(|why| CliError::Usage(format!("parameter {key:?}: {why}")))?;
     }
     Ok(Value::Object(root))
+}
+
+/// Splits `key=value` at the `=` that ends the key, skipping the filter operators at the
+/// start of the key's last part (`=ID=5`, `>=DATE=..`, `filter.!=STATUS_ID=NEW`).
+pub fn split_pair(pair: &str) -> Option<(&str, &str)> {
+    const OPERATORS: &[char] = &['=', '!', '<', '>', '%', '@', '*'];
+    let mut part_start = 0;
+    for (i, c) in pair.char_indices() {
+        match c {
+            '.' => part_start = i + 1,
+            '=' => {
+                let part = pair.get(part_start..i).unwrap_or_default();
+                if part.chars().any(|c| !OPERATORS.contains(&c)) {
+                    return Some((pair.get(..i)?, pair.get(i + 1..)?));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Puts `value` at the dotted `key` (`a.b.c`, `a.b[]`).
@@ -134,6 +154,15 @@ mod tests {
             v,
             json!({"filter": {">ID": "5"}, "select": ["ID", "NAME"], "id": "a=b"})
         );
+    }
+
+    #[test]
+    fn operators_stay_in_the_key() {
+        assert_eq!(split_pair("=ID=5"), Some(("=ID", "5")));
+        assert_eq!(split_pair("filter.>=DATE=2024-01-01"), Some(("filter.>=DATE", "2024-01-01")));
+        assert_eq!(split_pair("filter.!=STATUS_ID=a=b"), Some(("filter.!=STATUS_ID", "a=b")));
+        assert_eq!(split_pair("id=x"), Some(("id", "x")));
+        assert_eq!(split_pair("=="), None);
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl Query {
     pub fn filters(&self) -> CliResult<Vec<(String, String)>> {
         self.filter
             .iter()
-            .map(|f| match f.split_once('=') {
+            .map(|f| match super::call::split_pair(f) {
                 Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
                 _ => Err(CliError::Usage(format!(
                     "--filter {f:?}: write KEY=VALUE, e.g. --filter '>ID=100' or \
