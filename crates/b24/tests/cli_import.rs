@@ -1,0 +1,145 @@
+//! `b24 import`: rows added through batches, broken rows and rows the portal refuses in the
+//! rejects file with their row number and reason, re-runs that add nothing twice (also after
+//! a crash with a batch in flight), dedupe by phone, dry runs and bad files.
+
+mod cli_support;
+
+use cli_support::Cli;
+
+const GOOD_AND_BAD: &str = "TITLE,NAME,PHONE,EMAIL\n\
+    Заявка 1,Иван,8 903 227-88-74,ivan@example.com\n\
+    Заявка 2,Мария,+7 903 111 22 33,not-an-email\n\
+    broken row with one cell\n\
+    Заявка 4,Пётр,+7 903 444 55 66,petr@example.com\n";
+
+fn rejects(cli: &Cli, name: &str) -> Vec<(String, String)> {
+    let mut r = csv::Reader::from_path(cli.path(name)).expect("rejects file");
+    let mut rows: Vec<(String, String)> = r
+        .records()
+        .map(|rec| {
+            let rec = rec.expect("record");
+            (rec[0].to_string(), rec[1].to_string())
+        })
+        .collect();
+    rows.sort_by_key(|(n, _)| n.parse::<u64>().unwrap_or(0));
+    rows
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_are_added_rejects_explained_and_a_rerun_adds_nothing_twice() {
+    let cli = Cli::new().await;
+    cli.login_webhook().await;
+    let file = cli.path("leads.csv");
+    std::fs::write(&file, GOOD_AND_BAD).expect("write");
+    let path = file.to_str().expect("utf8");
+    let run = cli.run(&["import", "lead", path]).await.expect_code(6);
+    assert!(run.stderr.contains("Added 2, already imported 0, duplicates 0, rejected 2"), "{run:?}");
+    assert_eq!(cli.lead_count(), 2);
+    let rej = rejects(&cli, "leads.csv.rejects.csv");
+    assert_eq!(rej.len(), 2, "{rej:?}");
+    assert_eq!(rej[0].0, "3");
+    assert!(rej[0].1.contains("invalid address"), "{rej:?}");
+    assert_eq!(rej[1].0, "4");
+    assert!(rej[1].1.contains("1 cells"), "{rej:?}");
+
+    // The lead is there with its multifields, Cyrillic intact.
+    let got = cli
+        .call("crm.lead.list", &[("filter[NAME]", "Иван"), ("select[]", "PHONE"), ("select[]", "TITLE")])
+        .await;
+    assert_eq!(got["result"][0]["TITLE"], serde_json::json!("Заявка 1"));
+    assert_eq!(got["result"][0]["PHONE"][0]["VALUE"], serde_json::json!("8 903 227-88-74"));
+
+    // Fix the file and run again: only the fixed rows are added.
+    let fixed = GOOD_AND_BAD
+        .replace("not-an-email", "maria@example.com")
+        .replace("broken row with one cell", "Заявка 3,Олег,,");
+    std::fs::write(&file, fixed).expect("write");
+    let run = cli.run(&["import", "lead", path]).await.expect_code(0);
+    assert!(run.stdout.contains("Added 2, already imported 2, duplicates 0, rejected 0"), "{run:?}");
+    assert_eq!(cli.lead_count(), 4);
+    assert!(!cli.path("leads.csv.rejects.csv").exists());
+    let run = cli.run(&["import", "lead", path]).await.expect_code(0);
+    assert!(run.stdout.contains("Added 0, already imported 4"), "{run:?}");
+    assert_eq!(cli.lead_count(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_in_flight_at_a_crash_is_found_not_added_again() {
+    let cli = Cli::new().await;
+    cli.login_webhook().await;
+    let mut text = String::from("TITLE,PHONE\n");
+    for i in 0..120 {
+        text.push_str(&format!("Lead {i},+7 900 000 {i:04}\n"));
+    }
+    let file = cli.path("many.csv");
+    std::fs::write(&file, &text).expect("write");
+    let path = file.to_str().expect("utf8");
+    cli.run(&["import", "lead", path]).await.expect_code(0);
+    assert_eq!(cli.lead_count(), 120);
+    // Make it look as if the process died after sending the last batch, before writing its
+    // answer: drop every `ok` line of rows 102.. (the last batch) from the journal.
+    let journal = cli.path("many.csv.b24import");
+    let kept: String = std::fs::read_to_string(&journal)
+        .expect("journal")
+        .lines()
+        .filter(|l| {
+            let row = l.strip_prefix("ok ").and_then(|r| r.split(' ').next());
+            !row.and_then(|r| r.parse::<u64>().ok()).is_some_and(|r| r >= 102)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&journal, kept).expect("rewrite");
+    let run = cli.run(&["import", "lead", path]).await.expect_code(0);
+    assert!(run.stdout.contains("Added 0, already imported 120"), "{run:?}");
+    assert_eq!(cli.lead_count(), 120, "no row added twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dedupe_skips_numbers_already_on_the_portal_or_earlier_in_the_file() {
+    let cli = Cli::new().await;
+    cli.login_webhook().await;
+    cli.call("crm.lead.add", &[("fields[PHONE][0][VALUE]", "+7 (903) 227-88-74")])
+        .await;
+    let file = cli.path("d.csv");
+    std::fs::write(
+        &file,
+        "TITLE,PHONE\nsame as portal,8 903 227 88 74\nnew,+7 903 555 00 01\nsame as row 3,89035550001\n",
+    )
+    .expect("write");
+    let path = file.to_str().expect("utf8");
+    let dry = cli
+        .run(&["import", "lead", path, "--dedupe", "phone", "--dry-run"])
+        .await
+        .expect_code(0);
+    assert!(dry.stdout.contains("Dry run: would add 1, already imported 0, duplicates 2"), "{dry:?}");
+    assert_eq!(cli.lead_count(), 1, "a dry run adds nothing");
+    assert!(!cli.path("d.csv.b24import").exists());
+    let run = cli
+        .run(&["import", "lead", path, "--dedupe", "phone"])
+        .await
+        .expect_code(0);
+    assert!(run.stdout.contains("Added 1, already imported 0, duplicates 2"), "{run:?}");
+    assert_eq!(cli.lead_count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_files_and_columns_are_usage_errors() {
+    let cli = Cli::new().await;
+    cli.login_webhook().await;
+    let file = cli.path("x.csv");
+    let path = file.to_str().expect("utf8");
+    let run = cli.run(&["import", "lead", path]).await.expect_code(2);
+    assert!(run.stderr.contains("cannot read"), "{run:?}");
+    std::fs::write(&file, "TITLE,NOT_A_FIELD\na,b\n").expect("write");
+    let run = cli.run(&["import", "lead", path]).await.expect_code(2);
+    assert!(run.stderr.contains("\"NOT_A_FIELD\" is not a field of lead"), "{run:?}");
+    std::fs::write(&file, "ID,TITLE\n5,a\n").expect("write");
+    let run = cli.run(&["import", "lead", path]).await.expect_code(2);
+    assert!(run.stderr.contains("read-only"), "{run:?}");
+    std::fs::write(&file, "").expect("write");
+    let run = cli.run(&["import", "lead", path]).await.expect_code(2);
+    assert!(run.stderr.contains("needs a header row"), "{run:?}");
+    let run = cli.run(&["import", "deal", path, "--dedupe", "phone"]).await.expect_code(2);
+    assert!(run.stderr.contains("deals have no phone"), "{run:?}");
+    assert_eq!(cli.lead_count(), 0);
+}
