@@ -199,7 +199,11 @@ mod tests {
         assert_eq!(t.header(), "ID     NAME");
         assert_eq!(t.row(&rows[0]), "7      Мария");
         let long = json!({"ID": "1", "NAME": "x".repeat(100)});
-        let line = Table::new(vec!["ID".into(), "NAME".into()], &[long.clone()]).row(&long);
+        let line = Table::new(
+            vec!["ID".into(), "NAME".into()],
+            std::slice::from_ref(&long),
+        )
+        .row(&long);
         assert!(
             line.ends_with('…') && line.chars().count() == 2 + 2 + MAX_WIDTH,
             "{line}"

@@ -20,9 +20,15 @@ async fn webhook_profile_is_saved_checked_and_shown_without_the_secret() {
         .run(&["auth", "webhook", &url, "--name", "hook"])
         .await
         .expect_code(0);
-    assert!(saved.stdout.contains("Saved webhook profile 'hook'"), "{saved:?}");
+    assert!(
+        saved.stdout.contains("Saved webhook profile 'hook'"),
+        "{saved:?}"
+    );
     let status = cli.run(&["auth", "status"]).await.expect_code(0);
-    assert!(status.stdout.contains("Profile: hook (default)"), "{status:?}");
+    assert!(
+        status.stdout.contains("Profile: hook (default)"),
+        "{status:?}"
+    );
     assert!(status.stdout.contains("webhook"), "{status:?}");
     assert!(!status.stdout.contains(&secret) && !status.stderr.contains(&secret));
     #[cfg(unix)]
@@ -41,8 +47,14 @@ async fn webhook_profile_is_saved_checked_and_shown_without_the_secret() {
         .await
         .expect_code(3);
     assert!(run.stderr.contains("not saved"), "{run:?}");
-    let status = cli.run(&["auth", "status", "--profile", "bad"]).await.expect_code(2);
-    assert!(status.stderr.contains("unknown profile 'bad'"), "{status:?}");
+    let status = cli
+        .run(&["auth", "status", "--profile", "bad"])
+        .await
+        .expect_code(2);
+    assert!(
+        status.stderr.contains("unknown profile 'bad'"),
+        "{status:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -56,11 +68,17 @@ async fn unknown_profile_and_no_profile_are_clear_errors() {
         .await
         .expect_code(2);
     assert!(
-        run.stderr.contains("unknown profile 'nope'") && run.stderr.contains("known profiles: hook"),
+        run.stderr.contains("unknown profile 'nope'")
+            && run.stderr.contains("known profiles: hook"),
         "{run:?}"
     );
     // $B24_PROFILE names a profile the same way.
-    let run = cli.cmd().env("B24_PROFILE", "nope2").args(["call", "profile"]).output().await;
+    let run = cli
+        .cmd()
+        .env("B24_PROFILE", "nope2")
+        .args(["call", "profile"])
+        .output()
+        .await;
     let run = run.expect("run");
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("unknown profile 'nope2'"));
@@ -81,7 +99,10 @@ async fn unreachable_portal_exits_5_and_b24_webhook_needs_no_config() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(5), "{stderr}");
     assert!(stderr.contains("could not connect"), "{stderr}");
-    assert!(!stderr.contains("abcdef123456"), "the secret leaked: {stderr}");
+    assert!(
+        !stderr.contains("abcdef123456"),
+        "the secret leaked: {stderr}"
+    );
     // The same variable pointing at the sandbox works with no profile at all.
     let out = cli
         .cmd()
@@ -110,7 +131,13 @@ async fn start_login(cli: &Cli, secret: Option<&str>) -> (Child, String) {
         .expect("app");
     let mut child = cli
         .cmd()
-        .args(["auth", "login", "--portal", cli.sandbox.url(), "--oauth-server"])
+        .args([
+            "auth",
+            "login",
+            "--portal",
+            cli.sandbox.url(),
+            "--oauth-server",
+        ])
         .arg(cli.sandbox.url())
         .args(["--client-id", &app.client_id, "--listen"])
         .arg(format!("127.0.0.1:{port}"))
@@ -140,7 +167,10 @@ async fn start_login(cli: &Cli, secret: Option<&str>) -> (Child, String) {
 /// Delivers the redirect to the listener like a browser; returns the page it answered.
 async fn deliver(location: &str) -> (u16, String) {
     let resp = reqwest::get(location).await.expect("listener answers");
-    (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+    (
+        resp.status().as_u16(),
+        resp.text().await.unwrap_or_default(),
+    )
 }
 
 async fn finish(child: Child) -> (i32, String) {
@@ -158,7 +188,10 @@ async fn finish(child: Child) -> (i32, String) {
 async fn login_stores_tokens_then_status_refresh_call_and_logout() {
     let cli = Cli::new().await;
     let (child, url) = start_login(&cli, None).await;
-    assert!(url.contains("/oauth/authorize/?client_id=") && url.contains("state="), "{url}");
+    assert!(
+        url.contains("/oauth/authorize/?client_id=") && url.contains("state="),
+        "{url}"
+    );
     let location = allow(&url).await;
     let (status, page) = deliver(&location).await;
     assert_eq!(status, 200, "{page}");
@@ -168,13 +201,18 @@ async fn login_stores_tokens_then_status_refresh_call_and_logout() {
     assert!(cli.path("tokens.db").exists());
 
     let status = cli.run(&["auth", "status"]).await.expect_code(0);
-    assert!(status.stdout.contains("Profile: work (default)"), "{status:?}");
+    assert!(
+        status.stdout.contains("Profile: work (default)"),
+        "{status:?}"
+    );
     assert!(status.stdout.contains("Scopes:  crm,user"), "{status:?}");
     assert!(status.stdout.contains("expires in"), "{status:?}");
     // Never a token: the sandbox's live tokens are not in the output.
     let tokens: Vec<String> = {
         let db = cli.sandbox.portal().db();
-        let mut st = db.prepare("SELECT token FROM access_tokens").expect("tokens");
+        let mut st = db
+            .prepare("SELECT token FROM access_tokens")
+            .expect("tokens");
         let rows = st.query_map([], |r| r.get::<_, String>(0)).expect("rows");
         rows.filter_map(Result::ok).collect()
     };
@@ -203,7 +241,10 @@ async fn wrong_secret_is_refused_and_nothing_is_saved() {
     assert_eq!(status, 400, "{page}");
     let (code, stderr) = finish(child).await;
     assert_eq!(code, 3, "{stderr}");
-    assert!(stderr.contains("check --client-id and --client-secret"), "{stderr}");
+    assert!(
+        stderr.contains("check --client-id and --client-secret"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("wrong-secret"), "{stderr}");
     assert!(!cli.path("config.json").exists());
 }

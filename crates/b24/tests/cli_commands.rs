@@ -22,7 +22,9 @@ async fn call_sends_nested_parameters_and_prints_compact_json() {
         .await
         .expect_code(0);
     let id: Value = serde_json::from_str(add.stdout.trim()).expect("JSON");
-    let id = id.as_u64().or_else(|| id.as_str().and_then(|s| s.parse().ok()));
+    let id = id
+        .as_u64()
+        .or_else(|| id.as_str().and_then(|s| s.parse().ok()));
     let id = id.expect("an id").to_string();
     let get = cli
         .run(&["call", "crm.lead.get", &format!("id={id}")])
@@ -54,7 +56,10 @@ async fn call_sends_nested_parameters_and_prints_compact_json() {
 async fn call_errors_have_exit_codes() {
     let cli = Cli::new().await;
     cli.login_webhook().await;
-    let run = cli.run(&["call", "crm.lead.get", "id"]).await.expect_code(2);
+    let run = cli
+        .run(&["call", "crm.lead.get", "id"])
+        .await
+        .expect_code(2);
     assert!(run.stderr.contains("has no '='"), "{run:?}");
     let run = cli
         .run(&["call", "crm.lead.get", "--json", "{nope"])
@@ -78,7 +83,14 @@ async fn list_streams_every_row_in_each_format() {
     cli.login_webhook().await;
     cli.seed(120);
     let jsonl = cli
-        .run(&["list", "lead", "--select", "ID,NAME,LAST_NAME", "--format", "jsonl"])
+        .run(&[
+            "list",
+            "lead",
+            "--select",
+            "ID,NAME,LAST_NAME",
+            "--format",
+            "jsonl",
+        ])
         .await
         .expect_code(0);
     let rows: Vec<Value> = jsonl
@@ -103,7 +115,13 @@ async fn list_streams_every_row_in_each_format() {
 
     let csv = cli
         .run(&[
-            "list", "lead", "--select", "ID,NAME,PHONE", "--filter", "<=ID=3", "--format",
+            "list",
+            "lead",
+            "--select",
+            "ID,NAME,PHONE",
+            "--filter",
+            "<=ID=3",
+            "--format",
             "csv",
         ])
         .await
@@ -113,16 +131,27 @@ async fn list_streams_every_row_in_each_format() {
     assert_eq!(lines.count(), 3);
 
     let table = cli
-        .run(&["list", "lead", "--select", "ID,NAME", "--order", "ID:desc", "--format", "table"])
+        .run(&[
+            "list", "lead", "--select", "ID,NAME", "--order", "ID:desc", "--format", "table",
+        ])
         .await
         .expect_code(0);
     let mut lines = table.stdout.lines();
-    assert!(lines.next().is_some_and(|h| h.starts_with("ID")), "{table:?}");
-    assert!(lines.next().is_some_and(|l| l.starts_with("120")), "{table:?}");
+    assert!(
+        lines.next().is_some_and(|h| h.starts_with("ID")),
+        "{table:?}"
+    );
+    assert!(
+        lines.next().is_some_and(|l| l.starts_with("120")),
+        "{table:?}"
+    );
 
     let bad = cli.run(&["list", "leed"]).await.expect_code(2);
     assert!(bad.stderr.contains("unknown entity"), "{bad:?}");
-    let bad = cli.run(&["list", "lead", "--filter", "novalue"]).await.expect_code(2);
+    let bad = cli
+        .run(&["list", "lead", "--filter", "novalue"])
+        .await
+        .expect_code(2);
     assert!(bad.stderr.contains("KEY=VALUE"), "{bad:?}");
 }
 
@@ -143,11 +172,17 @@ async fn find_phone_matches_any_format_where_the_filter_does_not() {
     let contact = cli
         .call(
             "crm.contact.add",
-            &[("fields[NAME]", "Пётр"), ("fields[PHONE][0][VALUE]", "+7 (903) 2278874")],
+            &[
+                ("fields[NAME]", "Пётр"),
+                ("fields[PHONE][0][VALUE]", "+7 (903) 2278874"),
+            ],
         )
         .await;
-    cli.call("crm.lead.add", &[("fields[PHONE][0][VALUE]", "+7 903 111-22-33")])
-        .await;
+    cli.call(
+        "crm.lead.add",
+        &[("fields[PHONE][0][VALUE]", "+7 903 111-22-33")],
+    )
+    .await;
     let out = cli
         .run(&["find-phone", "+7 903 227 88 74", "--json"])
         .await
@@ -169,7 +204,14 @@ async fn find_phone_matches_any_format_where_the_filter_does_not() {
     assert_eq!(v["matches"][0]["NAME"], json!("Мария Иванова"));
     // The raw prefix filter misses it: that is why find-phone exists.
     let filtered = cli
-        .run(&["list", "lead", "--filter", "PHONE=+7 903 227 88 74", "--format", "jsonl"])
+        .run(&[
+            "list",
+            "lead",
+            "--filter",
+            "PHONE=+7 903 227 88 74",
+            "--format",
+            "jsonl",
+        ])
         .await
         .expect_code(0);
     assert_eq!(filtered.stdout.trim(), "");
@@ -177,6 +219,9 @@ async fn find_phone_matches_any_format_where_the_filter_does_not() {
     let table = cli.run(&["find-phone", "79032278874"]).await.expect_code(0);
     assert!(table.stdout.contains("Мария Иванова"), "{table:?}");
     let none = cli.run(&["find-phone", "+1 555 0100"]).await.expect_code(0);
-    assert!(none.stderr.contains("No lead, contact or company"), "{none:?}");
+    assert!(
+        none.stderr.contains("No lead, contact or company"),
+        "{none:?}"
+    );
     cli.run(&["find-phone", "abc"]).await.expect_code(2);
 }

@@ -36,7 +36,14 @@ async fn export_writes_every_row_and_removes_the_checkpoint() {
     let out = cli.path("leads.csv");
     let before = cli.sandbox.http_requests();
     let run = cli
-        .run(&["export", "lead", "-o", out.to_str().expect("utf8"), "--select", "ID,NAME,PHONE"])
+        .run(&[
+            "export",
+            "lead",
+            "-o",
+            out.to_str().expect("utf8"),
+            "--select",
+            "ID,NAME,PHONE",
+        ])
         .await
         .expect_code(0);
     let used = cli.sandbox.http_requests() - before;
@@ -44,7 +51,10 @@ async fn export_writes_every_row_and_removes_the_checkpoint() {
     assert!(!cli.path("leads.csv.checkpoint").exists());
     // One first page, then 2,500 rows per batch: 3 requests, where pages of 50 need 61.
     assert_eq!(used, 3, "{run:?}");
-    assert!(run.stderr.contains("with 3 requests (page by page: 61)"), "{run:?}");
+    assert!(
+        run.stderr.contains("with 3 requests (page by page: 61)"),
+        "{run:?}"
+    );
     let header = std::fs::read_to_string(&out).expect("read");
     assert!(header.starts_with("ID,NAME,PHONE\n"), "{}", &header[..40]);
 }
@@ -57,10 +67,22 @@ async fn an_interrupted_export_resumes_without_duplicates_or_gaps() {
     let out = cli.path("leads.jsonl");
     let path = out.to_str().expect("utf8");
     let stop = cli
-        .run(&["export", "lead", "-o", path, "--chunk", "100", "--max-rows", "1234"])
+        .run(&[
+            "export",
+            "lead",
+            "-o",
+            path,
+            "--chunk",
+            "100",
+            "--max-rows",
+            "1234",
+        ])
         .await
         .expect_code(130);
-    assert!(stop.stderr.contains("run the same command again"), "{stop:?}");
+    assert!(
+        stop.stderr.contains("run the same command again"),
+        "{stop:?}"
+    );
     let ckpt: serde_json::Value =
         serde_json::from_slice(&std::fs::read(cli.path("leads.jsonl.checkpoint")).expect("ckpt"))
             .expect("json");
@@ -77,9 +99,14 @@ async fn an_interrupted_export_resumes_without_duplicates_or_gaps() {
         .run(&["export", "lead", "-o", path, "--filter", "STATUS_ID=NEW"])
         .await
         .expect_code(2);
-    assert!(other.stderr.contains("belongs to another export"), "{other:?}");
+    assert!(
+        other.stderr.contains("belongs to another export"),
+        "{other:?}"
+    );
 
-    cli.run(&["export", "lead", "-o", path]).await.expect_code(0);
+    cli.run(&["export", "lead", "-o", path])
+        .await
+        .expect_code(0);
     let text = std::fs::read_to_string(&out).expect("read");
     let ids: Vec<u64> = text
         .lines()
@@ -108,7 +135,9 @@ async fn a_killed_export_resumes_under_standard_limits() {
     let ckpt = cli.path("big.csv.checkpoint");
     let mut child = cli
         .cmd()
-        .args(["export", "lead", "-o", &path, "--select", "ID,TITLE", "--chunk", "500"])
+        .args([
+            "export", "lead", "-o", &path, "--select", "ID,TITLE", "--chunk", "500",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -133,9 +162,11 @@ async fn a_killed_export_resumes_under_standard_limits() {
     assert!(killed_at < 20_000, "killed before the end");
     assert!(ckpt.exists(), "a killed export leaves its checkpoint");
     cli.sandbox.clear_faults();
-    cli.run(&["export", "lead", "-o", &path, "--select", "ID,TITLE", "--chunk", "500"])
-        .await
-        .expect_code(0);
+    cli.run(&[
+        "export", "lead", "-o", &path, "--select", "ID,TITLE", "--chunk", "500",
+    ])
+    .await
+    .expect_code(0);
     let ids = csv_ids(&out);
     let distinct: BTreeSet<u64> = ids.iter().copied().collect();
     assert_eq!(distinct.len(), ids.len(), "no duplicates");

@@ -33,7 +33,11 @@ async fn rows_are_added_rejects_explained_and_a_rerun_adds_nothing_twice() {
     std::fs::write(&file, GOOD_AND_BAD).expect("write");
     let path = file.to_str().expect("utf8");
     let run = cli.run(&["import", "lead", path]).await.expect_code(6);
-    assert!(run.stderr.contains("Added 2, already imported 0, duplicates 0, rejected 2"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("Added 2, already imported 0, duplicates 0, rejected 2"),
+        "{run:?}"
+    );
     assert_eq!(cli.lead_count(), 2);
     let rej = rejects(&cli, "leads.csv.rejects.csv");
     assert_eq!(rej.len(), 2, "{rej:?}");
@@ -44,10 +48,20 @@ async fn rows_are_added_rejects_explained_and_a_rerun_adds_nothing_twice() {
 
     // The lead is there with its multifields, Cyrillic intact.
     let got = cli
-        .call("crm.lead.list", &[("filter[NAME]", "Иван"), ("select[]", "PHONE"), ("select[]", "TITLE")])
+        .call(
+            "crm.lead.list",
+            &[
+                ("filter[NAME]", "Иван"),
+                ("select[]", "PHONE"),
+                ("select[]", "TITLE"),
+            ],
+        )
         .await;
     assert_eq!(got["result"][0]["TITLE"], serde_json::json!("Заявка 1"));
-    assert_eq!(got["result"][0]["PHONE"][0]["VALUE"], serde_json::json!("8 903 227-88-74"));
+    assert_eq!(
+        got["result"][0]["PHONE"][0]["VALUE"],
+        serde_json::json!("8 903 227-88-74")
+    );
 
     // Fix the file and run again: only the fixed rows are added.
     let fixed = GOOD_AND_BAD
@@ -55,11 +69,18 @@ async fn rows_are_added_rejects_explained_and_a_rerun_adds_nothing_twice() {
         .replace("broken row with one cell", "Заявка 3,Олег,,");
     std::fs::write(&file, fixed).expect("write");
     let run = cli.run(&["import", "lead", path]).await.expect_code(0);
-    assert!(run.stdout.contains("Added 2, already imported 2, duplicates 0, rejected 0"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Added 2, already imported 2, duplicates 0, rejected 0"),
+        "{run:?}"
+    );
     assert_eq!(cli.lead_count(), 4);
     assert!(!cli.path("leads.csv.rejects.csv").exists());
     let run = cli.run(&["import", "lead", path]).await.expect_code(0);
-    assert!(run.stdout.contains("Added 0, already imported 4"), "{run:?}");
+    assert!(
+        run.stdout.contains("Added 0, already imported 4"),
+        "{run:?}"
+    );
     assert_eq!(cli.lead_count(), 4);
 }
 
@@ -84,13 +105,17 @@ async fn a_batch_in_flight_at_a_crash_is_found_not_added_again() {
         .lines()
         .filter(|l| {
             let row = l.strip_prefix("ok ").and_then(|r| r.split(' ').next());
-            !row.and_then(|r| r.parse::<u64>().ok()).is_some_and(|r| r >= 102)
+            row.and_then(|r| r.parse::<u64>().ok())
+                .is_none_or(|r| r < 102)
         })
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(&journal, kept).expect("rewrite");
     let run = cli.run(&["import", "lead", path]).await.expect_code(0);
-    assert!(run.stdout.contains("Added 0, already imported 120"), "{run:?}");
+    assert!(
+        run.stdout.contains("Added 0, already imported 120"),
+        "{run:?}"
+    );
     assert_eq!(cli.lead_count(), 120, "no row added twice");
 }
 
@@ -98,8 +123,11 @@ async fn a_batch_in_flight_at_a_crash_is_found_not_added_again() {
 async fn dedupe_skips_numbers_already_on_the_portal_or_earlier_in_the_file() {
     let cli = Cli::new().await;
     cli.login_webhook().await;
-    cli.call("crm.lead.add", &[("fields[PHONE][0][VALUE]", "+7 (903) 227-88-74")])
-        .await;
+    cli.call(
+        "crm.lead.add",
+        &[("fields[PHONE][0][VALUE]", "+7 (903) 227-88-74")],
+    )
+    .await;
     let file = cli.path("d.csv");
     std::fs::write(
         &file,
@@ -111,14 +139,22 @@ async fn dedupe_skips_numbers_already_on_the_portal_or_earlier_in_the_file() {
         .run(&["import", "lead", path, "--dedupe", "phone", "--dry-run"])
         .await
         .expect_code(0);
-    assert!(dry.stdout.contains("Dry run: would add 1, already imported 0, duplicates 2"), "{dry:?}");
+    assert!(
+        dry.stdout
+            .contains("Dry run: would add 1, already imported 0, duplicates 2"),
+        "{dry:?}"
+    );
     assert_eq!(cli.lead_count(), 1, "a dry run adds nothing");
     assert!(!cli.path("d.csv.b24import").exists());
     let run = cli
         .run(&["import", "lead", path, "--dedupe", "phone"])
         .await
         .expect_code(0);
-    assert!(run.stdout.contains("Added 1, already imported 0, duplicates 2"), "{run:?}");
+    assert!(
+        run.stdout
+            .contains("Added 1, already imported 0, duplicates 2"),
+        "{run:?}"
+    );
     assert_eq!(cli.lead_count(), 2);
 }
 
@@ -132,14 +168,21 @@ async fn bad_files_and_columns_are_usage_errors() {
     assert!(run.stderr.contains("cannot read"), "{run:?}");
     std::fs::write(&file, "TITLE,NOT_A_FIELD\na,b\n").expect("write");
     let run = cli.run(&["import", "lead", path]).await.expect_code(2);
-    assert!(run.stderr.contains("\"NOT_A_FIELD\" is not a field of lead"), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("\"NOT_A_FIELD\" is not a field of lead"),
+        "{run:?}"
+    );
     std::fs::write(&file, "ID,TITLE\n5,a\n").expect("write");
     let run = cli.run(&["import", "lead", path]).await.expect_code(2);
     assert!(run.stderr.contains("read-only"), "{run:?}");
     std::fs::write(&file, "").expect("write");
     let run = cli.run(&["import", "lead", path]).await.expect_code(2);
     assert!(run.stderr.contains("needs a header row"), "{run:?}");
-    let run = cli.run(&["import", "deal", path, "--dedupe", "phone"]).await.expect_code(2);
+    let run = cli
+        .run(&["import", "deal", path, "--dedupe", "phone"])
+        .await
+        .expect_code(2);
     assert!(run.stderr.contains("deals have no phone"), "{run:?}");
     assert_eq!(cli.lead_count(), 0);
 }

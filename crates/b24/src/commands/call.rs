@@ -159,8 +159,14 @@ mod tests {
     #[test]
     fn operators_stay_in_the_key() {
         assert_eq!(split_pair("=ID=5"), Some(("=ID", "5")));
-        assert_eq!(split_pair("filter.>=DATE=2024-01-01"), Some(("filter.>=DATE", "2024-01-01")));
-        assert_eq!(split_pair("filter.!=STATUS_ID=a=b"), Some(("filter.!=STATUS_ID", "a=b")));
+        assert_eq!(
+            split_pair("filter.>=DATE=2024-01-01"),
+            Some(("filter.>=DATE", "2024-01-01"))
+        );
+        assert_eq!(
+            split_pair("filter.!=STATUS_ID=a=b"),
+            Some(("filter.!=STATUS_ID", "a=b"))
+        );
         assert_eq!(split_pair("id=x"), Some(("id", "x")));
         assert_eq!(split_pair("=="), None);
     }

@@ -6,10 +6,11 @@
 //! back to that length (dropping a half-written chunk) and asks for `ID > last`, so no row is
 //! written twice and none is skipped. The checkpoint is removed when the export completes.
 
+use super::export_checkpoint::{open, save, Checkpoint, Pending};
 use super::list::Query;
 use crate::config::Paths;
 use crate::exit::{CliError, CliResult};
-use crate::files::{atomic_write, io_error, sibling};
+use crate::files::{io_error, sibling};
 use crate::output::{cell, csv_line};
 use crate::profile_client::client_for;
 use crate::progress;
@@ -18,8 +19,6 @@ use futures::StreamExt;
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::fs::{File, OpenOptions};
-use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// Rows per page of the portal's list methods (for the page-by-page comparison).
@@ -75,27 +74,6 @@ impl Summary {
     pub fn page_by_page_requests(&self) -> u64 {
         self.new_rows / PAGE + 1
     }
-}
-
-/// Where an export stands; the content of `FILE.checkpoint`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Checkpoint {
-    /// The list method.
-    pub method: String,
-    /// The filter given.
-    pub filter: Vec<(String, String)>,
-    /// The select given.
-    pub select: Vec<String>,
-    /// The file format.
-    pub format: FileFormat,
-    /// CSV columns, fixed by the first chunk.
-    pub columns: Vec<String>,
-    /// The ID of the last row written.
-    pub last_id: u64,
-    /// Rows written.
-    pub rows: u64,
-    /// The file length after the last row.
-    pub bytes: u64,
 }
 
 /// Runs `b24 export`.
@@ -272,65 +250,12 @@ pub async fn export(
     })
 }
 
-/// Rows buffered since the last checkpoint.
-#[derive(Debug, Default)]
-struct Pending {
-    rows: u64,
-    last_id: u64,
-}
-
 fn interrupted(ckpt: &Checkpoint, path: &Path, why: &str) -> CliError {
     CliError::Interrupted(format!(
         "{why} after {} rows; {} is saved: run the same command again to resume",
         ckpt.rows,
         sibling(path, ".checkpoint").display()
     ))
-}
-
-/// Opens the output for a fresh or a resumed export.
-fn open(path: &Path, ckpt_path: &Path, fresh: Checkpoint) -> CliResult<(Checkpoint, File)> {
-    let saved = match std::fs::read(ckpt_path) {
-        Ok(bytes) => Some(serde_json::from_slice::<Checkpoint>(&bytes).map_err(|e| {
-            CliError::Usage(format!(
-                "{} is damaged ({e}); delete it to export from the start",
-                ckpt_path.display()
-            ))
-        })?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_error(ckpt_path, e)),
-    };
-    let Some(saved) = saved else {
-        let file = File::create(path).map_err(|e| io_error(path, e))?;
-        return Ok((fresh, file));
-    };
-    if (&saved.method, &saved.filter, &saved.select, saved.format)
-        != (&fresh.method, &fresh.filter, &fresh.select, fresh.format)
-    {
-        return Err(CliError::Usage(format!(
-            "{} belongs to another export ({} with other options); repeat that command to \
-             resume it, or delete the checkpoint to start over",
-            ckpt_path.display(),
-            saved.method
-        )));
-    }
-    let mut file = OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(|e| io_error(path, e))?;
-    let len = file.metadata().map_err(|e| io_error(path, e))?.len();
-    if len < saved.bytes {
-        return Err(CliError::Usage(format!(
-            "{} is shorter than its checkpoint says ({len} < {} bytes): it was changed; \
-             delete {} to export from the start",
-            path.display(),
-            saved.bytes,
-            ckpt_path.display()
-        )));
-    }
-    // Whatever follows the checkpoint was written by a run that died before saving it.
-    file.set_len(saved.bytes).map_err(|e| io_error(path, e))?;
-    file.seek(SeekFrom::End(0)).map_err(|e| io_error(path, e))?;
-    Ok((saved, file))
 }
 
 /// The request of `query`, starting after `last_id`.
@@ -354,31 +279,6 @@ fn resume_request(query: &Query, last_id: u64) -> CliResult<bitrix24::list::List
     kept.push(format!(">ID={start}"));
     q.filter = kept;
     q.request()
-}
-
-/// Writes the chunk, syncs the file and saves the checkpoint.
-fn save(
-    file: &mut File,
-    path: &Path,
-    ckpt_path: &Path,
-    ckpt: &mut Checkpoint,
-    chunk: &mut Vec<u8>,
-    pending: &mut Pending,
-) -> CliResult {
-    if chunk.is_empty() && pending.rows == 0 {
-        return Ok(());
-    }
-    file.write_all(chunk).map_err(|e| io_error(path, e))?;
-    file.sync_data().map_err(|e| io_error(path, e))?;
-    ckpt.bytes += chunk.len() as u64;
-    ckpt.rows += pending.rows;
-    if pending.rows > 0 {
-        ckpt.last_id = pending.last_id;
-    }
-    chunk.clear();
-    *pending = Pending::default();
-    let text = serde_json::to_vec(ckpt).map_err(|e| CliError::Other(e.to_string()))?;
-    atomic_write(ckpt_path, &text)
 }
 
 /// The row's numeric ID.

@@ -6,7 +6,8 @@
 //! be found on the portal on the next run instead of being added again. See
 //! [`import_journal`](super::import_journal) for the journal.
 
-use super::import_csv::{self, field_of, values_of, Row};
+use super::import_csv::{self, field_of, Row};
+use super::import_dedupe::{duplicates, recover};
 use super::import_journal::{Journal, Rejects};
 use crate::config::Paths;
 use crate::exit::{CliError, CliResult};
@@ -14,7 +15,6 @@ use crate::files::sibling;
 use crate::profile_client::client_for;
 use crate::progress;
 use bitrix24::batch::Batch;
-use bitrix24::crm::normalize_for_search;
 use bitrix24::Client;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -39,32 +39,7 @@ pub struct ImportArgs {
     pub dry_run: bool,
     /// Skip rows whose phone or email already exists on the portal (or earlier in the file).
     #[arg(long, value_delimiter = ',', value_enum)]
-    pub dedupe: Vec<Dedupe>,
-}
-
-/// Communication types to find duplicates by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Dedupe {
-    /// Phone numbers, compared the way the portal normalises them.
-    Phone,
-    /// E-mail addresses, case-insensitively.
-    Email,
-}
-
-impl Dedupe {
-    fn field(self) -> &'static str {
-        match self {
-            Dedupe::Phone => "PHONE",
-            Dedupe::Email => "EMAIL",
-        }
-    }
-
-    fn code(self, value: &str) -> String {
-        match self {
-            Dedupe::Phone => normalize_for_search(value),
-            Dedupe::Email => value.trim().to_lowercase(),
-        }
-    }
+    pub dedupe: Vec<super::import_dedupe::Dedupe>,
 }
 
 /// What an import did.
@@ -213,7 +188,7 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
         for row in &sent {
             let outcome = results
                 .as_ref()
-                .map(|r| r.get_raw(&format!("r{row}")).map(|v| id_of(v)));
+                .map(|r| r.get_raw(&format!("r{row}")).map(id_of));
             match outcome {
                 Some(Ok(Some(id))) => {
                     j.added(*row, id);
@@ -288,116 +263,10 @@ fn check_columns(header: &[String], known: &Value, entity: &str) -> CliResult {
 }
 
 /// An ID from an add answer (`123` or `"123"`).
-fn id_of(v: &Value) -> Option<u64> {
+pub(super) fn id_of(v: &Value) -> Option<u64> {
     match v {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
-}
-
-/// Finds rows sent by a run that died before writing their result, by their `ORIGIN_ID`.
-async fn recover(
-    client: &Client,
-    list: &str,
-    journal: &mut Journal,
-    rows: &HashMap<u64, &Row>,
-) -> CliResult {
-    let doubt = journal.in_doubt();
-    for chunk in doubt.chunks(bitrix24::batch::MAX_COMMANDS) {
-        let mut batch = Batch::new();
-        for row in chunk {
-            let own = rows
-                .get(row)
-                .and_then(|r| r.fields.as_ref().ok())
-                .and_then(|f| f.get("ORIGIN_ID").cloned());
-            let marker = own.unwrap_or_else(|| Value::String(journal.marker(*row)));
-            let params = json!({"filter": {"ORIGIN_ID": marker}, "select": ["ID"]});
-            batch.push::<Value>(&format!("r{row}"), list, &params);
-        }
-        let results = client.batch(batch).await?;
-        for row in chunk {
-            let first = results
-                .get_raw(&format!("r{row}"))
-                .ok()
-                .and_then(|v| v.get(0).and_then(|r| r.get("ID")).and_then(id_of));
-            if let Some(id) = first {
-                journal.added(*row, id);
-            }
-        }
-        journal.commit()?;
-    }
-    Ok(())
-}
-
-/// For each row, `Some(why)` when it duplicates an entity on the portal or an earlier row.
-async fn duplicates(
-    client: &Client,
-    chunk: &[(u64, Map<String, Value>)],
-    kinds: &[Dedupe],
-    entity_type: &str,
-    seen: &mut HashMap<String, u64>,
-) -> CliResult<Vec<Option<String>>> {
-    let mut out = vec![None; chunk.len()];
-    if kinds.is_empty() {
-        return Ok(out);
-    }
-    let mut batch = Batch::new();
-    for (i, (_, fields)) in chunk.iter().enumerate() {
-        for kind in kinds {
-            let values: Vec<String> = values_of(fields, kind.field())
-                .into_iter()
-                .take(20)
-                .collect();
-            if !values.is_empty() {
-                let params =
-                    json!({"type": kind.field(), "values": values, "entity_type": entity_type});
-                batch.push::<Value>(
-                    &format!("d{i}{kind:?}"),
-                    "crm.duplicate.findbycomm",
-                    &params,
-                );
-            }
-        }
-    }
-    let results = client.batch(batch).await?;
-    for (i, (row, fields)) in chunk.iter().enumerate() {
-        for kind in kinds {
-            let key = format!("d{i}{kind:?}");
-            let found = results
-                .get_raw(&key)
-                .ok()
-                .and_then(|v| v.get(entity_type))
-                .and_then(|ids| ids.get(0))
-                .and_then(id_of);
-            if let (Some(id), None) = (found, &out[i]) {
-                out[i] = Some(format!(
-                    "{} {id} has the same {}",
-                    entity_type.to_lowercase(),
-                    kind.field().to_lowercase()
-                ));
-            }
-            for v in values_of(fields, kind.field()) {
-                let code = format!("{kind:?}:{}", kind.code(&v));
-                match seen.get(&code) {
-                    Some(earlier) if out[i].is_none() && earlier != row => {
-                        out[i] = Some(format!(
-                            "same {} as row {earlier}",
-                            kind.field().to_lowercase()
-                        ));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        if out[i].is_none() {
-            for kind in kinds {
-                for v in values_of(fields, kind.field()) {
-                    seen.entry(format!("{kind:?}:{}", kind.code(&v)))
-                        .or_insert(*row);
-                }
-            }
-        }
-    }
-    Ok(out)
 }
