@@ -225,3 +225,37 @@ async fn find_phone_matches_any_format_where_the_filter_does_not() {
     );
     cli.run(&["find-phone", "abc"]).await.expect_code(2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_has_help_with_an_example_and_completions_know_them() {
+    let cli = Cli::new().await;
+    let commands: [&[&str]; 14] = [
+        &["demo"],
+        &["sandbox"],
+        &["completions"],
+        &["auth"],
+        &["auth", "login"],
+        &["auth", "webhook"],
+        &["auth", "status"],
+        &["auth", "refresh"],
+        &["auth", "logout"],
+        &["call"],
+        &["list"],
+        &["export"],
+        &["import"],
+        &["find-phone"],
+    ];
+    for args in commands {
+        let mut full = args.to_vec();
+        full.push("--help");
+        let help = cli.run(&full).await.expect_code(0);
+        assert!(help.stdout.contains("Example"), "{args:?}: {}", help.stdout);
+    }
+    let root = cli.run(&["--help"]).await.expect_code(0);
+    assert!(root.stdout.contains("Exit codes: 0 success"), "{root:?}");
+    let bash = cli.run(&["completions", "bash"]).await.expect_code(0);
+    for name in ["find-phone", "export", "import", "login"] {
+        assert!(bash.stdout.contains(name), "{name}");
+    }
+    cli.run(&["no-such-command"]).await.expect_code(2);
+}

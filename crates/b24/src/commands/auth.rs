@@ -10,6 +10,10 @@ use bitrix24::WebhookUrl;
 
 /// Arguments of `b24 auth`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    b24 auth login --portal https://example.bitrix24.com --client-id ID --client-secret SECRET\n  \
+    b24 auth webhook https://example.bitrix24.com/rest/1/secret/\n  \
+    b24 auth status")]
 pub struct AuthArgs {
     #[command(subcommand)]
     pub command: AuthCommand,
