@@ -1,5 +1,7 @@
 //! Receiving events: decoding the portal's event calls, verifying them, and (feature `axum`)
-//! an HTTP handler that does both before calling your code.
+//! an HTTP handler that does both before calling your code; binding handlers ([`bind`]),
+//! consuming the offline queue at least once ([`offline`]), and the app lifecycle of many
+//! portals ([`lifecycle`], [`Portals`]).
 //!
 //! The portal POSTs `application/x-www-form-urlencoded` bodies with PHP nested keys
 //! (`data[FIELDS][ID]=5&auth[application_token]=…`), once, with no retries; a handler must
@@ -21,15 +23,28 @@
 //! # Ok::<(), bitrix24::Error>(())
 //! ```
 
+pub mod bind;
+mod checkpoint;
 mod form;
+pub mod lifecycle;
+pub mod offline;
 mod parse;
 mod verify;
+
+// The registry lives in `src/portals.rs`; until lib.rs declares it at the crate root it is
+// reached as `events::portals`.
+#[path = "../portals.rs"]
+pub mod portals;
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 
+pub use bind::{Binding, Handler};
+pub use lifecycle::{parse_install, Installation};
+pub use offline::{OfflineConsumer, OfflineEvent};
 pub use parse::{parse_event, AppInstall, AppUninstall, Event, EventAuth, EventKind, EventTokens};
+pub use portals::{Portals, Received};
 pub use verify::{constant_time_eq, verify, Verifier};
 
 #[cfg(test)]

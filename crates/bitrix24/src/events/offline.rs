@@ -1,0 +1,344 @@
+//! The offline event queue (protocol.md §7.3), consumed **at least once**.
+//!
+//! [`OfflineConsumer::run_once`] reserves a batch with `event.offline.get` and `clear=0`,
+//! remembers its `process_id` in a [`Checkpoint`] before handling anything, hands each event
+//! to your function, then clears the handled ones (`event.offline.clear` with their
+//! `message_id[]`) and reports the failed ones (`event.offline.error`). A process that dies
+//! in between leaves the rows reserved under the remembered `process_id`; the next run reads
+//! that batch again first, so an event may be handled twice but is never lost. Make the
+//! handler idempotent (the queue keeps one row per object, with its latest state).
+//!
+//! The queue needs app (OAuth) auth as an administrator, an offline binding
+//! ([`bind`](super::bind::bind) with [`Binding::offline`](super::bind::Binding::offline)) and,
+//! on the real portal, a plan with `rest_offline_extended` for `clear=0`.
+//!
+//! ```no_run
+//! # async fn demo(client: bitrix24::Client) -> bitrix24::Result<()> {
+//! use bitrix24::events::offline::{FileCheckpoint, OfflineConsumer};
+//!
+//! let consumer = OfflineConsumer::new(client)
+//!     .limit(50)
+//!     .checkpoint(FileCheckpoint::new("offline.pid"));
+//! let stats = consumer
+//!     .drain(|event| async move {
+//!         println!("{} {:?}", event.name, event.kind);
+//!         Ok::<(), std::io::Error>(())
+//!     })
+//!     .await?;
+//! println!("{} handled, {} failed", stats.handled, stats.failed);
+//! # Ok(()) }
+//! ```
+
+pub use super::checkpoint::{Checkpoint, FileCheckpoint, MemoryCheckpoint};
+
+use super::parse::{parse_event, EventKind};
+use crate::client::Client;
+use crate::encode;
+use crate::error::{Error, ErrorKind, Result};
+use serde_json::{json, Value};
+use std::fmt::Display;
+use std::future::Future;
+use std::sync::Arc;
+
+/// Message ids per `event.offline.clear` / `event.offline.error` call.
+const CHUNK: usize = 50;
+
+/// One queued event, as `event.offline.get` returns it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OfflineEvent {
+    /// `ID`: the queue row.
+    pub id: Option<u64>,
+    /// `MESSAGE_ID`: the 32-character id used to clear or fail the row.
+    pub message_id: String,
+    /// `EVENT_NAME`, upper-case.
+    pub name: String,
+    /// What happened, typed as for online events.
+    pub kind: EventKind,
+    /// `TIMESTAMP_X` as sent (the portal's local time, ISO 8601).
+    pub timestamp: Option<String>,
+    /// `EVENT_DATA` (`null` when the portal sent `false`).
+    pub data: Value,
+    /// `EVENT_ADDITIONAL`, e.g. `{"user_id": 1}` (`null` when `false`).
+    pub additional: Value,
+}
+
+/// What one run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// The batch's `process_id` (none when nothing was reserved).
+    pub process_id: Option<String>,
+    /// True when the batch was one an earlier run had reserved and not finished.
+    pub resumed: bool,
+    /// Events in the batch.
+    pub received: usize,
+    /// Events handled and cleared.
+    pub handled: usize,
+    /// Events whose handler failed, reported with `event.offline.error`.
+    pub failed: usize,
+}
+
+/// Reads the offline queue at least once (see the module docs).
+#[derive(Debug, Clone)]
+pub struct OfflineConsumer {
+    client: Client,
+    limit: u32,
+    errors: bool,
+    auth_connector: Option<String>,
+    checkpoint: Arc<dyn Checkpoint>,
+}
+
+impl OfflineConsumer {
+    /// A consumer with batches of 50 and a [`MemoryCheckpoint`] (set a durable one with
+    /// [`OfflineConsumer::checkpoint`] to survive a crash).
+    pub fn new(client: Client) -> Self {
+        Self {
+            client,
+            limit: 50,
+            errors: false,
+            auth_connector: None,
+            checkpoint: Arc::new(MemoryCheckpoint::new()),
+        }
+    }
+
+    /// Events per batch (at least 1).
+    pub fn limit(mut self, n: u32) -> Self {
+        self.limit = n.max(1);
+        self
+    }
+
+    /// Where the `process_id` of the current batch is kept.
+    pub fn checkpoint(mut self, checkpoint: impl Checkpoint + 'static) -> Self {
+        self.checkpoint = Arc::new(checkpoint);
+        self
+    }
+
+    /// Reads the rows marked as errors by `event.offline.error` (`error=1`) instead of the
+    /// pending ones.
+    pub fn errors(mut self, errors: bool) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// Reads the queue of this `auth_connector`.
+    pub fn auth_connector(mut self, connector: impl Into<String>) -> Self {
+        self.auth_connector = Some(connector.into());
+        self
+    }
+
+    /// Handles one batch: the unfinished one of an earlier run if the checkpoint names it,
+    /// else a newly reserved one. Returns with `received == 0` when the queue is empty.
+    ///
+    /// # Errors
+    /// The portal's errors ([`ErrorKind::Api`], e.g. `ACCESS_DENIED` for a non-admin,
+    /// `WRONG_AUTH_TYPE` for a webhook), [`ErrorKind::Decode`] for an answer without a
+    /// `process_id`, and the checkpoint's errors. After an error the checkpoint still names
+    /// the batch, so the next run finishes it.
+    pub async fn run_once<F, Fut, E>(&self, mut handler: F) -> Result<Stats>
+    where
+        F: FnMut(OfflineEvent) -> Fut,
+        Fut: Future<Output = std::result::Result<(), E>>,
+        E: Display,
+    {
+        let remembered = self.checkpoint.load().await?;
+        let resumed = remembered.is_some();
+        let (process_id, rows) = match remembered {
+            Some(pid) => {
+                let rows = self.get(Some(&pid)).await?.1;
+                (pid, rows)
+            }
+            None => {
+                let (pid, rows) = self.get(None).await?;
+                let Some(pid) = pid else {
+                    return Err(Error::new(
+                        ErrorKind::Decode,
+                        "event.offline.get with clear=0 answered without a process_id",
+                    )
+                    .with_method("event.offline.get"));
+                };
+                if !rows.is_empty() {
+                    // Before anything is handled: from here on a crash must find this batch.
+                    self.checkpoint.save(Some(&pid)).await?;
+                }
+                (pid, rows)
+            }
+        };
+        let mut stats = Stats {
+            process_id: Some(process_id.clone()),
+            resumed,
+            received: rows.len(),
+            ..Stats::default()
+        };
+        let (mut done, mut failed) = (Vec::new(), Vec::new());
+        for row in rows {
+            let event = match decode_row(&row) {
+                Some(e) => e,
+                None => {
+                    tracing::warn!("an offline event row without MESSAGE_ID was skipped");
+                    continue;
+                }
+            };
+            let message_id = event.message_id.clone();
+            match handler(event).await {
+                Ok(()) => done.push(message_id),
+                Err(e) => {
+                    tracing::warn!(message_id = %message_id, error = %e, "offline event handler failed");
+                    failed.push(message_id);
+                }
+            }
+        }
+        for chunk in done.chunks(CHUNK) {
+            self.report("event.offline.clear", &process_id, chunk)
+                .await?;
+        }
+        for chunk in failed.chunks(CHUNK) {
+            self.report("event.offline.error", &process_id, chunk)
+                .await?;
+        }
+        stats.handled = done.len();
+        stats.failed = failed.len();
+        if resumed || stats.received > 0 {
+            self.checkpoint.save(None).await?;
+        }
+        Ok(stats)
+    }
+
+    /// Runs [`OfflineConsumer::run_once`] until a fresh batch comes back empty; returns the
+    /// totals. A batch whose events all fail stops it too (they are marked as errors).
+    ///
+    /// # Errors
+    /// As [`OfflineConsumer::run_once`].
+    pub async fn drain<F, Fut, E>(&self, mut handler: F) -> Result<Stats>
+    where
+        F: FnMut(OfflineEvent) -> Fut,
+        Fut: Future<Output = std::result::Result<(), E>>,
+        E: Display,
+    {
+        let mut total = Stats::default();
+        loop {
+            let s = self.run_once(&mut handler).await?;
+            total.received += s.received;
+            total.handled += s.handled;
+            total.failed += s.failed;
+            total.resumed |= s.resumed;
+            if s.received > 0 {
+                total.process_id = s.process_id;
+            }
+            if s.received == 0 && !s.resumed {
+                return Ok(total);
+            }
+            // Failed rows leave the pending queue, but in `errors` mode they come straight back.
+            if s.received > 0 && s.handled == 0 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// `event.offline.get` with `clear=0`; a new reservation unless `process_id` is given.
+    async fn get(&self, process_id: Option<&str>) -> Result<(Option<String>, Vec<Value>)> {
+        let params = json!({
+            "clear": 0,
+            "limit": self.limit,
+            "process_id": process_id,
+            "error": self.errors.then_some(1),
+            "auth_connector": self.auth_connector,
+        });
+        let body = encode::to_form(&params)?;
+        // A new reservation is not a read: resent after a lost answer it would reserve a
+        // second batch and orphan the first, so it is never retried. Re-reading a named
+        // batch is.
+        let answer = self
+            .client
+            .send("event.offline.get", body, process_id.is_some())
+            .await?
+            .result;
+        let pid = match answer.get("process_id") {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        };
+        let rows = match answer.get("events") {
+            Some(Value::Array(rows)) => rows.clone(),
+            // PHP sends an empty array as `[]`, but an empty map as `{}` is the same thing.
+            Some(Value::Object(m)) => m.values().cloned().collect(),
+            _ => Vec::new(),
+        };
+        Ok((pid, rows))
+    }
+
+    async fn report(&self, method: &str, process_id: &str, message_ids: &[String]) -> Result<()> {
+        let params = json!({"process_id": process_id, "message_id": message_ids});
+        // Both are idempotent: clearing or failing a row twice changes nothing more.
+        let body = encode::to_form(&params)?;
+        self.client.send(method, body, true).await.map(drop)
+    }
+}
+
+/// One row of `events`; `None` without a `MESSAGE_ID` (it could not be cleared).
+fn decode_row(row: &Value) -> Option<OfflineEvent> {
+    let text = |k: &str| match row.get(k)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let or_null = |k: &str| match row.get(k) {
+        None | Some(Value::Bool(false)) => Value::Null,
+        Some(v) => v.clone(),
+    };
+    let name = text("EVENT_NAME").unwrap_or_default().to_uppercase();
+    let data = or_null("EVENT_DATA");
+    Some(OfflineEvent {
+        id: text("ID").and_then(|s| s.parse().ok()),
+        message_id: text("MESSAGE_ID")?,
+        kind: kind_of(&name, &data),
+        name,
+        timestamp: text("TIMESTAMP_X"),
+        data,
+        additional: or_null("EVENT_ADDITIONAL"),
+    })
+}
+
+/// The typed kind, by the same rules as an online call: the row goes through the form
+/// encoding the portal would have used for it, then through [`parse_event`].
+fn kind_of(name: &str, data: &Value) -> EventKind {
+    let unknown = || EventKind::Unknown {
+        name: name.to_string(),
+        raw: data.clone(),
+    };
+    let Ok(body) = encode::to_form(&json!({"event": name, "data": data})) else {
+        return unknown();
+    };
+    match parse_event(body.as_bytes()) {
+        Ok(e) => e.kind,
+        Err(_) => unknown(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_decode_with_typed_kinds() {
+        let row = json!({"ID": "7", "TIMESTAMP_X": "2024-07-18T12:32:31+02:00",
+            "EVENT_NAME": "ONCRMLEADADD", "EVENT_DATA": {"FIELDS": {"ID": 42}},
+            "EVENT_ADDITIONAL": {"user_id": 1}, "MESSAGE_ID": "abc"});
+        let e = decode_row(&row).unwrap();
+        assert_eq!(e.id, Some(7));
+        assert!(matches!(e.kind, EventKind::LeadAdd(id) if id.get() == 42), "{e:?}");
+        assert_eq!(e.additional["user_id"], 1);
+        let odd = json!({"EVENT_NAME": "onsomething", "EVENT_DATA": false, "MESSAGE_ID": "m"});
+        let e = decode_row(&odd).unwrap();
+        assert_eq!(e.name, "ONSOMETHING");
+        assert!(matches!(e.kind, EventKind::Unknown { .. }));
+        assert_eq!(e.data, Value::Null);
+        let no_id = json!({"EVENT_NAME": "ONCRMLEADADD", "EVENT_DATA": {}, "MESSAGE_ID": ""});
+        assert!(decode_row(&no_id).is_none());
+        // A CRM event whose data lacks the id is still delivered, untyped.
+        let bad = json!({"EVENT_NAME": "ONCRMLEADADD", "EVENT_DATA": [], "MESSAGE_ID": "x"});
+        assert!(matches!(
+            decode_row(&bad).unwrap().kind,
+            EventKind::Unknown { .. }
+        ));
+    }
+}
