@@ -17,7 +17,7 @@
 //!         let client = portals.client(&member_id).await?; // that portal, its own limiter
 //!         # let _ = (event, client);
 //!     }
-//!     Received::Installed(_) | Received::Uninstalled(_) => {}
+//!     _ => {} // installed or uninstalled: done already
 //! }
 //! # Ok(()) }
 //! ```
@@ -66,8 +66,8 @@ pub enum Received {
     Installed(String),
     /// A verified `ONAPPUNINSTALL`: everything of portal `member_id` was purged.
     Uninstalled(String),
-    /// Any other verified event, for the app to handle.
-    Event(Event),
+    /// Any other verified event, for the app to handle (boxed: events are large).
+    Event(Box<Event>),
 }
 
 impl fmt::Debug for Portals {
@@ -266,14 +266,19 @@ impl Portals {
             Ok(e) => e,
             // The install page has no `event` field; for anything else that is no event
             // either, the install parser's error says what the body lacks.
-            Err(_) => return self.install_page(query, body).await.map(Received::Installed),
+            Err(_) => {
+                return self
+                    .install_page(query, body)
+                    .await
+                    .map(Received::Installed)
+            }
         };
         match event.kind {
             EventKind::AppInstall(_) => self.install(body).await.map(Received::Installed),
             EventKind::AppUninstall(_) => self.uninstall(&event).await.map(Received::Uninstalled),
             _ => {
                 self.verify(&event).await?;
-                Ok(Received::Event(event))
+                Ok(Received::Event(Box::new(event)))
             }
         }
     }

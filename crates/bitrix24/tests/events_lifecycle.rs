@@ -34,7 +34,10 @@ async fn install_events_and_uninstall_through_the_registry() {
     let (was_install, member) = lifecycle(rx.next().await);
     assert!(was_install);
     assert_eq!(member, sb.member_id());
-    assert_eq!(portals.portals().await.expect("portals"), vec![member.clone()]);
+    assert_eq!(
+        portals.portals().await.expect("portals"),
+        vec![member.clone()]
+    );
     let record = store.load(&member).await.expect("load").expect("tokens");
     assert_eq!(record.client_endpoint, sb.rest_url());
     assert!(!record.refresh_token.expose_secret().is_empty());
@@ -81,12 +84,7 @@ async fn install_events_and_uninstall_through_the_registry() {
         other => panic!("expected the lead event, got {other:?}"),
     }
 
-    let forged_uninstall = event_body(
-        "ONAPPUNINSTALL",
-        &member,
-        FORGED,
-        &[("data[CLEAN]", "1")],
-    );
+    let forged_uninstall = event_body("ONAPPUNINSTALL", &member, FORGED, &[("data[CLEAN]", "1")]);
     assert_eq!(rx.post("/app", forged_uninstall).await, 401);
     assert_eq!(rx.refused(), 1);
     assert!(store.load(&member).await.expect("load").is_some(), "kept");
@@ -96,11 +94,18 @@ async fn install_events_and_uninstall_through_the_registry() {
     assert!(!was_install);
     assert_eq!(gone, member);
     assert!(store.load(&member).await.expect("load").is_none());
-    assert!(store.portals().await.expect("portals").is_empty(), "no side record left");
+    assert!(
+        store.portals().await.expect("portals").is_empty(),
+        "no side record left"
+    );
     assert!(portals.portals().await.expect("portals").is_empty());
     let err = portals.client(&member).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
-    assert_eq!(rx.post("/events", good).await, 401, "the portal is unknown now");
+    assert_eq!(
+        rx.post("/events", good).await,
+        401,
+        "the portal is unknown now"
+    );
     assert!(rx.is_idle());
 }
 
@@ -190,11 +195,17 @@ async fn the_install_page_post_installs() {
         ("status", "L"),
     ]);
     let got = portals
-        .receive("DOMAIN=page.example.com&PROTOCOL=1&LANG=en", body.as_bytes())
+        .receive(
+            "DOMAIN=page.example.com&PROTOCOL=1&LANG=en",
+            body.as_bytes(),
+        )
         .await
         .expect("install page");
     assert!(matches!(got, bitrix24::events::Received::Installed(ref m) if m == "page-member"));
-    assert_eq!(portals.portals().await.expect("portals"), vec!["page-member"]);
+    assert_eq!(
+        portals.portals().await.expect("portals"),
+        vec!["page-member"]
+    );
     let ok = event_body("ONAPPTEST", "page-member", "page-token", &[]);
     assert!(portals.verifier().parse_and_verify(ok.as_bytes()).is_ok());
 
@@ -204,6 +215,13 @@ async fn the_install_page_post_installs() {
     }
     let e = portals.client("nobody").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    let e = portals.client("application_token#page-member").await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::InvalidInput, "side records are not portals");
+    let e = portals
+        .client("application_token#page-member")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::InvalidInput,
+        "side records are not portals"
+    );
 }

@@ -107,7 +107,11 @@ async fn consumer_handles_everything_then_the_queue_is_empty() {
     let again = bind(&client, &Binding::offline("ONCRMLEADADD"))
         .await
         .unwrap_err();
-    assert_eq!(again.kind(), ErrorKind::Api, "a duplicate binding is refused");
+    assert_eq!(
+        again.kind(),
+        ErrorKind::Api,
+        "a duplicate binding is refused"
+    );
     let listed = handlers(&client).await.expect("event.get");
     assert_eq!(listed.len(), 1);
     assert!(listed[0].offline && listed[0].event == "ONCRMLEADADD");

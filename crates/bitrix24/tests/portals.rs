@@ -53,7 +53,10 @@ async fn two_portals_never_mix() {
             .expect("bind");
         apps.insert(member, (app, sb));
     }
-    assert_eq!(portals.portals().await.expect("list"), vec!["portal-a", "portal-b"]);
+    assert_eq!(
+        portals.portals().await.expect("list"),
+        vec!["portal-a", "portal-b"]
+    );
 
     let id_a = add_lead(&a, "only on A").await;
     let id_b = add_lead(&b, "only on B").await;
@@ -73,7 +76,10 @@ async fn two_portals_never_mix() {
             .await
             .expect("get")
             .result;
-        seen.insert(member, lead["TITLE"].as_str().unwrap_or_default().to_string());
+        seen.insert(
+            member,
+            lead["TITLE"].as_str().unwrap_or_default().to_string(),
+        );
     }
     assert_eq!(seen["portal-a"], "only on A");
     assert_eq!(seen["portal-b"], "only on B");
@@ -87,7 +93,14 @@ async fn two_portals_never_mix() {
         &[("data[FIELDS][ID]", "1")],
     );
     assert_eq!(rx.post("/events", crossed).await, 401);
-    assert_eq!(rx.post("/app", event_body("ONAPPUNINSTALL", "portal-a", &token_b, &[])).await, 401);
+    assert_eq!(
+        rx.post(
+            "/app",
+            event_body("ONAPPUNINSTALL", "portal-a", &token_b, &[])
+        )
+        .await,
+        401
+    );
     assert_eq!(portals.portals().await.expect("list").len(), 2);
 
     // Uninstalling A purges A only.
@@ -118,7 +131,10 @@ async fn two_portals_never_mix() {
     assert!(portals.verifier().parse_and_verify(ok_b.as_bytes()).is_ok());
     let token_a = &apps["portal-a"].0.application_token;
     let old_a = event_body("ONAPPTEST", "portal-a", token_a, &[]);
-    assert!(portals.verifier().parse_and_verify(old_a.as_bytes()).is_err());
+    assert!(portals
+        .verifier()
+        .parse_and_verify(old_a.as_bytes())
+        .is_err());
 }
 
 /// Each portal's client has its own limiter, shared by every handle of that portal: with a
@@ -146,10 +162,16 @@ async fn each_portal_has_its_own_rate_limiter() {
         again_a.call_raw("server.time", &()),
     )
     .await;
-    assert!(waited.is_err(), "A's bucket is empty, for every handle of A");
+    assert!(
+        waited.is_err(),
+        "A's bucket is empty, for every handle of A"
+    );
     let client_b = portals.client("limits-b").await.expect("B");
-    let b_call = tokio::time::timeout(Duration::from_secs(10), client_b.call_raw("server.time", &()))
-        .await
-        .expect("B does not wait for A");
+    let b_call = tokio::time::timeout(
+        Duration::from_secs(10),
+        client_b.call_raw("server.time", &()),
+    )
+    .await
+    .expect("B does not wait for A");
     b_call.expect("B's request");
 }

@@ -93,7 +93,10 @@ impl Binding {
 
     fn check(&self) -> Result<()> {
         if self.event.trim().is_empty() {
-            return Err(Error::new(ErrorKind::InvalidInput, "the event name is empty"));
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "the event name is empty",
+            ));
         }
         if self.event_type.is_none() && self.handler.as_deref().is_none_or(str::is_empty) {
             return Err(Error::new(
@@ -205,7 +208,10 @@ mod tests {
     fn bindings_encode_as_the_portal_expects() {
         let b = Binding::offline("ONCRMLEADADD").auth_connector("c1");
         let form = crate::encode::to_form(&b).unwrap();
-        assert_eq!(form, "event=ONCRMLEADADD&event_type=offline&auth_connector=c1");
+        assert_eq!(
+            form,
+            "event=ONCRMLEADADD&event_type=offline&auth_connector=c1"
+        );
         let b = Binding::online("ONCRMLEADADD", "https://a.example.com/h").auth_type(1);
         let form = crate::encode::to_form(&b).unwrap();
         assert_eq!(

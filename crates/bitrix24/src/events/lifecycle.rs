@@ -207,7 +207,10 @@ mod tests {
         assert_eq!(i.application_token.expose_secret(), "APPTOK");
         assert_eq!(i.refresh_token.expose_secret(), "RT");
         let shown = format!("{i:?}");
-        assert!(!shown.contains("APPTOK") && !shown.contains("RT\""), "{shown}");
+        assert!(
+            !shown.contains("APPTOK") && !shown.contains("RT\""),
+            "{shown}"
+        );
         let rec = i.token_record(1);
         assert_eq!(rec.member_id, "m1");
         assert!(!rec.expires_within(3000));
@@ -238,7 +241,12 @@ mod tests {
         ];
         for body in cases {
             let e = parse_install("", body).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::Event, "{}", String::from_utf8_lossy(body));
+            assert_eq!(
+                e.kind(),
+                ErrorKind::Event,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 }

@@ -325,7 +325,10 @@ mod tests {
             "EVENT_ADDITIONAL": {"user_id": 1}, "MESSAGE_ID": "abc"});
         let e = decode_row(&row).unwrap();
         assert_eq!(e.id, Some(7));
-        assert!(matches!(e.kind, EventKind::LeadAdd(id) if id.get() == 42), "{e:?}");
+        assert!(
+            matches!(e.kind, EventKind::LeadAdd(id) if id.get() == 42),
+            "{e:?}"
+        );
         assert_eq!(e.additional["user_id"], 1);
         let odd = json!({"EVENT_NAME": "onsomething", "EVENT_DATA": false, "MESSAGE_ID": "m"});
         let e = decode_row(&odd).unwrap();

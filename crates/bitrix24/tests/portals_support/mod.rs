@@ -21,7 +21,7 @@ pub enum Got {
     /// `/app` handled a call.
     App(Received),
     /// `/events` handed a verified event to the user's function.
-    Event(Event),
+    Event(Box<Event>),
 }
 
 /// A running app.
@@ -93,7 +93,7 @@ pub async fn receiver(portals: Portals) -> Receiver {
     let events_route = events::axum::handler(verifier, move |e: Event| {
         let tx = tx.clone();
         async move {
-            let _ = tx.send(Got::Event(e));
+            let _ = tx.send(Got::Event(Box::new(e)));
         }
     });
     let router = Router::new()
@@ -147,9 +147,13 @@ pub fn oauth_app(sb: &Sandbox, installed: &App) -> OAuthApp {
 /// An app whose credentials are not known yet (the receiver must exist before the install
 /// that tells them); it only uses the tokens the install call delivered.
 pub fn placeholder_app(sb: &Sandbox) -> OAuthApp {
-    OAuthApp::new("not.yet.known", SecretString::from("x".to_string()), sb.url())
-        .and_then(|a| a.with_oauth_server(sb.url()))
-        .expect("app")
+    OAuthApp::new(
+        "not.yet.known",
+        SecretString::from("x".to_string()),
+        sb.url(),
+    )
+    .and_then(|a| a.with_oauth_server(sb.url()))
+    .expect("app")
 }
 
 /// A form body of `pairs`.
