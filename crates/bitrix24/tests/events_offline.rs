@@ -195,6 +195,57 @@ async fn failed_events_are_marked_as_errors_and_can_be_read_again() {
     assert!(queue(&client).await.is_empty());
 }
 
+/// With `keep_failed`, a failed event is neither cleared nor marked: it stays reserved under
+/// the checkpointed process_id and the next run delivers it (alone) again.
+#[tokio::test]
+async fn kept_failures_are_delivered_again_by_the_next_run() {
+    let sb = sandbox().await;
+    let client = admin(&sb).await;
+    bind(&client, &Binding::offline("ONCRMLEADADD"))
+        .await
+        .expect("bind");
+    let good = add_lead(&sb, "good").await;
+    let flaky = add_lead(&sb, "flaky").await;
+    let consumer = OfflineConsumer::new(client.clone()).keep_failed(true);
+    let first = consumer
+        .drain(|e| async move {
+            if lead_of(&e) == flaky {
+                Err("stdout is closed")
+            } else {
+                Ok(())
+            }
+        })
+        .await
+        .expect("first run");
+    assert_eq!((first.received, first.handled, first.failed), (2, 1, 1));
+    let rows = queue(&client).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].0, flaky);
+    assert_eq!(
+        rows[0].1,
+        first.process_id.clone().expect("pid"),
+        "still reserved"
+    );
+    assert_eq!(rows[0].2, "0", "not marked as an error");
+    assert_ne!(good, flaky);
+
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let second = consumer
+        .run_once(move |e| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(lead_of(&e));
+                Ok::<(), String>(())
+            }
+        })
+        .await
+        .expect("second run");
+    assert!(second.resumed);
+    assert_eq!(*seen.lock().unwrap(), vec![flaky]);
+    assert!(queue(&client).await.is_empty());
+}
+
 /// The at-least-once proof: a child process reserves a batch, handles it (logging each event
 /// durably) and is killed before it clears. The rows stay reserved under the process_id its
 /// checkpoint file names; the next consumer re-reads that batch first, handles every event

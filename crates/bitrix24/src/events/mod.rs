@@ -39,6 +39,9 @@ pub mod portals;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub mod listen;
 
 pub use bind::{Binding, Handler};
 pub use lifecycle::{parse_install, Installation};

@@ -85,6 +85,7 @@ pub struct OfflineConsumer {
     client: Client,
     limit: u32,
     errors: bool,
+    keep_failed: bool,
     auth_connector: Option<String>,
     checkpoint: Arc<dyn Checkpoint>,
 }
@@ -97,6 +98,7 @@ impl OfflineConsumer {
             client,
             limit: 50,
             errors: false,
+            keep_failed: false,
             auth_connector: None,
             checkpoint: Arc::new(MemoryCheckpoint::new()),
         }
@@ -118,6 +120,16 @@ impl OfflineConsumer {
     /// pending ones.
     pub fn errors(mut self, errors: bool) -> Self {
         self.errors = errors;
+        self
+    }
+
+    /// What happens to events whose handler failed: by default they are reported with
+    /// `event.offline.error` (they leave the pending queue; read them with
+    /// [`OfflineConsumer::errors`]). With `true` they stay reserved and the checkpoint keeps
+    /// the batch, so the next run delivers them again (and [`OfflineConsumer::drain`] stops):
+    /// for failures that are not the event's fault, such as a closed output.
+    pub fn keep_failed(mut self, keep: bool) -> Self {
+        self.keep_failed = keep;
         self
     }
 
@@ -192,12 +204,16 @@ impl OfflineConsumer {
             self.report("event.offline.clear", &process_id, chunk)
                 .await?;
         }
+        stats.handled = done.len();
+        stats.failed = failed.len();
+        if self.keep_failed && !failed.is_empty() {
+            // The failed rows stay reserved under the remembered process_id.
+            return Ok(stats);
+        }
         for chunk in failed.chunks(CHUNK) {
             self.report("event.offline.error", &process_id, chunk)
                 .await?;
         }
-        stats.handled = done.len();
-        stats.failed = failed.len();
         if resumed || stats.received > 0 {
             self.checkpoint.save(None).await?;
         }
@@ -228,8 +244,9 @@ impl OfflineConsumer {
             if s.received == 0 && !s.resumed {
                 return Ok(total);
             }
-            // Failed rows leave the pending queue, but in `errors` mode they come straight back.
-            if s.received > 0 && s.handled == 0 {
+            // Failed rows leave the pending queue, but in `errors` mode they come straight back,
+            // and kept ones would be re-read at once.
+            if (s.received > 0 && s.handled == 0) || (self.keep_failed && s.failed > 0) {
                 return Ok(total);
             }
         }
