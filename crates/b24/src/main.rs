@@ -47,6 +47,8 @@ enum Command {
     Import(commands::import::ImportArgs),
     /// Find every lead, contact and company with a phone number, in any format.
     FindPhone(commands::find_phone::FindPhoneArgs),
+    /// Receive event calls (listen) or read the offline queue (pull), as JSON lines.
+    Events(commands::events::EventsArgs),
     /// Print shell completions.
     #[command(
         after_help = "Example:\n  b24 completions bash > ~/.local/share/bash-completion/completions/b24"
@@ -102,6 +104,7 @@ async fn run(cli: Cli) -> CliResult {
         Command::Export(args) => commands::export::run(args, profile).await,
         Command::Import(args) => commands::import::run(args, profile).await,
         Command::FindPhone(args) => commands::find_phone::run(args, profile).await,
+        Command::Events(args) => commands::events::run(args, profile).await,
         Command::Demo(args) => commands::demo::run(args).await,
         Command::Sandbox(args) => commands::sandbox::run(args).await,
         Command::Completions { shell } => {

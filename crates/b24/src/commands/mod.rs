@@ -4,6 +4,7 @@ pub mod auth;
 pub mod auth_login;
 pub mod call;
 pub mod demo;
+pub mod events;
 pub mod export;
 pub mod export_checkpoint;
 pub mod find_phone;
