@@ -31,10 +31,12 @@ pub enum EventsCommand {
         Calls whose auth[application_token] differs get 401 and are not printed.")]
     Listen(ListenArgs),
     /// Read the offline queue: print each event as a JSON line, clear it once printed.
-    #[command(after_help = "Example:\n  b24 events pull --limit 50 > events.jsonl\n\n\
+    #[command(
+        after_help = "Example:\n  b24 events pull --limit 50 > events.jsonl\n\n\
         Needs an OAuth profile of an administrator and an offline binding (event.bind with \
         event_type=offline). A run killed before it clears leaves its batch reserved; the \
-        next run prints that batch again first (at least once).")]
+        next run prints that batch again first (at least once)."
+    )]
     Pull(PullArgs),
 }
 
@@ -255,7 +257,10 @@ mod tests {
             portal: String::new(),
         };
         assert_eq!(checkpoint_name(&s("work")), "offline-work.pid");
-        assert_eq!(checkpoint_name(&s("$B24_WEBHOOK")), "offline-_B24_WEBHOOK.pid");
+        assert_eq!(
+            checkpoint_name(&s("$B24_WEBHOOK")),
+            "offline-_B24_WEBHOOK.pid"
+        );
         assert_eq!(checkpoint_name(&s("../x")), "offline-___x.pid");
     }
 }
