@@ -244,4 +244,18 @@ async fn pull_finishes_a_reserved_batch_first_then_drains_and_clears() {
 
     let again = cli.run(&["events", "pull", "--once"]).await.expect_code(0);
     assert_eq!(again.stdout, "", "nothing twice once cleared");
+
+    // A reservation whose answer was lost: only --recover prints it.
+    let d = add_lead(&cli, "d").await;
+    rest(&cli, &token, "event.offline.get", &[("clear", "0")]).await;
+    let plain = cli.run(&["events", "pull"]).await.expect_code(0);
+    assert_eq!(plain.stdout, "");
+    let recovered = cli
+        .run(&["events", "pull", "--recover"])
+        .await
+        .expect_code(0);
+    let line: Value = serde_json::from_str(recovered.stdout.trim()).expect("one line");
+    assert_eq!(lead_in(&line), d);
+    let left = rest(&cli, &token, "event.offline.list", &[]).await;
+    assert_eq!(left["total"], 0, "{left}");
 }

@@ -246,6 +246,50 @@ async fn kept_failures_are_delivered_again_by_the_next_run() {
     assert!(queue(&client).await.is_empty());
 }
 
+/// A reservation whose answer never arrived leaves an orphaned batch: `orphans` finds it
+/// (and not the batch the checkpoint names), `adopt` hands it to the next run.
+#[tokio::test]
+async fn an_orphaned_reservation_is_found_and_adopted() {
+    let sb = sandbox().await;
+    let client = admin(&sb).await;
+    bind(&client, &Binding::offline("ONCRMLEADADD"))
+        .await
+        .expect("bind");
+    let lost = add_lead(&sb, "reserved by a lost answer").await;
+    // The reservation the consumer never heard of.
+    let answer: Value = client
+        .call("event.offline.get", &json!({"clear": 0}))
+        .await
+        .expect("reserve")
+        .result;
+    let orphan = answer["process_id"].as_str().expect("pid").to_string();
+    let pending = add_lead(&sb, "pending").await;
+
+    let consumer = OfflineConsumer::new(client.clone());
+    assert_eq!(
+        consumer.orphans().await.expect("orphans"),
+        vec![orphan.clone()]
+    );
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let handler = move |e: OfflineEvent| {
+        let sink = sink.clone();
+        async move {
+            sink.lock().unwrap().push(lead_of(&e));
+            Ok::<(), String>(())
+        }
+    };
+    let fresh = consumer.run_once(handler.clone()).await.expect("run");
+    assert_eq!(fresh.received, 1, "the orphan is invisible to a fresh get");
+    consumer.adopt(&orphan).await.expect("adopt");
+    let adopted = consumer.run_once(handler).await.expect("adopted run");
+    assert!(adopted.resumed);
+    assert_eq!(adopted.process_id.as_deref(), Some(orphan.as_str()));
+    assert_eq!(*seen.lock().unwrap(), vec![pending, lost]);
+    assert!(consumer.orphans().await.expect("orphans").is_empty());
+    assert!(queue(&client).await.is_empty());
+}
+
 /// The at-least-once proof: a child process reserves a batch, handles it (logging each event
 /// durably) and is killed before it clears. The rows stay reserved under the process_id its
 /// checkpoint file names; the next consumer re-reads that batch first, handles every event

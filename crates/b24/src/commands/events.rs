@@ -74,6 +74,10 @@ pub struct PullArgs {
     /// Read the events marked as errors instead of the pending ones.
     #[arg(long)]
     pub errors: bool,
+    /// Also finish batches reserved by runs whose answer was lost (use only when no other
+    /// pull of this app is running: its batch would be printed twice).
+    #[arg(long)]
+    pub recover: bool,
     /// Where the unfinished batch's process id is kept (default: beside the config, per
     /// profile).
     #[arg(long, value_name = "FILE")]
@@ -193,11 +197,23 @@ async fn pull(args: PullArgs, profile: Option<&str>) -> CliResult {
         .keep_failed(true)
         .checkpoint(FileCheckpoint::new(&checkpoint));
     let handler = |e: OfflineEvent| async move { print_offline(&e) };
-    let stats = if args.once {
+    let mut stats = if args.once {
         consumer.run_once(handler).await?
     } else {
         consumer.drain(handler).await?
     };
+    if args.recover && stats.failed == 0 {
+        for pid in consumer.orphans().await? {
+            consumer.adopt(&pid).await?;
+            let s = consumer.run_once(handler).await?;
+            eprintln!("recovered a lost batch of {} events", s.received);
+            stats.handled += s.handled;
+            stats.failed += s.failed;
+            if s.failed > 0 {
+                break;
+            }
+        }
+    }
     if stats.resumed {
         eprintln!("finished a batch an earlier run had left");
     }

@@ -28,6 +28,7 @@ mod checkpoint;
 mod form;
 pub mod lifecycle;
 pub mod offline;
+mod offline_row;
 mod parse;
 mod verify;
 

@@ -31,7 +31,8 @@
 
 pub use super::checkpoint::{Checkpoint, FileCheckpoint, MemoryCheckpoint};
 
-use super::parse::{parse_event, EventKind};
+use super::offline_row::decode_row;
+use super::parse::EventKind;
 use crate::client::Client;
 use crate::encode;
 use crate::error::{Error, ErrorKind, Result};
@@ -252,6 +253,64 @@ impl OfflineConsumer {
         }
     }
 
+    /// Batches reserved but neither cleared nor failed, other than the checkpoint's: the
+    /// `process_id` of each, oldest row first (read with `event.offline.list`). A reservation
+    /// whose answer was lost (a timeout) leaves such a batch, unseen for the portal's 30 days.
+    ///
+    /// # Errors
+    /// The portal's errors.
+    pub async fn orphans(&self) -> Result<Vec<String>> {
+        let current = self.checkpoint.load().await?;
+        let mut found: Vec<String> = Vec::new();
+        let mut start = 0u64;
+        loop {
+            // `>PROCESS_ID` = '' keeps the reserved rows: pending ones have an empty id.
+            let params = json!({
+                "filter": {">PROCESS_ID": "", "ERROR": 0},
+                "order": {"ID": "ASC"},
+                "start": start,
+            });
+            let page = self.client.call_raw("event.offline.list", &params).await?;
+            for row in page
+                .result
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default()
+            {
+                let Some(pid) = row.get("PROCESS_ID").and_then(Value::as_str) else {
+                    continue;
+                };
+                if !pid.is_empty()
+                    && current.as_deref() != Some(pid)
+                    && !found.iter().any(|f| f == pid)
+                {
+                    found.push(pid.to_string());
+                }
+            }
+            match page.next {
+                Some(next) if next > start => start = next,
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    /// Makes `process_id` (one of [`OfflineConsumer::orphans`]) the batch the next run
+    /// finishes. Only when no other consumer is alive: a live consumer's batch would be
+    /// handled twice (never lost).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when the checkpoint already names another unfinished batch
+    /// (finish it first); the checkpoint's errors.
+    pub async fn adopt(&self, process_id: &str) -> Result<()> {
+        match self.checkpoint.load().await? {
+            Some(pid) if pid != process_id => Err(Error::new(
+                ErrorKind::InvalidInput,
+                "the checkpoint names another unfinished batch; run the consumer first",
+            )),
+            _ => self.checkpoint.save(Some(process_id)).await,
+        }
+    }
+
     /// `event.offline.get` with `clear=0`; a new reservation unless `process_id` is given.
     async fn get(&self, process_id: Option<&str>) -> Result<(Option<String>, Vec<Value>)> {
         let params = json!({
@@ -288,77 +347,5 @@ impl OfflineConsumer {
         // Both are idempotent: clearing or failing a row twice changes nothing more.
         let body = encode::to_form(&params)?;
         self.client.send(method, body, true).await.map(drop)
-    }
-}
-
-/// One row of `events`; `None` without a `MESSAGE_ID` (it could not be cleared).
-fn decode_row(row: &Value) -> Option<OfflineEvent> {
-    let text = |k: &str| match row.get(k)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    };
-    let or_null = |k: &str| match row.get(k) {
-        None | Some(Value::Bool(false)) => Value::Null,
-        Some(v) => v.clone(),
-    };
-    let name = text("EVENT_NAME").unwrap_or_default().to_uppercase();
-    let data = or_null("EVENT_DATA");
-    Some(OfflineEvent {
-        id: text("ID").and_then(|s| s.parse().ok()),
-        message_id: text("MESSAGE_ID")?,
-        kind: kind_of(&name, &data),
-        name,
-        timestamp: text("TIMESTAMP_X"),
-        data,
-        additional: or_null("EVENT_ADDITIONAL"),
-    })
-}
-
-/// The typed kind, by the same rules as an online call: the row goes through the form
-/// encoding the portal would have used for it, then through [`parse_event`].
-fn kind_of(name: &str, data: &Value) -> EventKind {
-    let unknown = || EventKind::Unknown {
-        name: name.to_string(),
-        raw: data.clone(),
-    };
-    let Ok(body) = encode::to_form(&json!({"event": name, "data": data})) else {
-        return unknown();
-    };
-    match parse_event(body.as_bytes()) {
-        Ok(e) => e.kind,
-        Err(_) => unknown(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_decode_with_typed_kinds() {
-        let row = json!({"ID": "7", "TIMESTAMP_X": "2024-07-18T12:32:31+02:00",
-            "EVENT_NAME": "ONCRMLEADADD", "EVENT_DATA": {"FIELDS": {"ID": 42}},
-            "EVENT_ADDITIONAL": {"user_id": 1}, "MESSAGE_ID": "abc"});
-        let e = decode_row(&row).unwrap();
-        assert_eq!(e.id, Some(7));
-        assert!(
-            matches!(e.kind, EventKind::LeadAdd(id) if id.get() == 42),
-            "{e:?}"
-        );
-        assert_eq!(e.additional["user_id"], 1);
-        let odd = json!({"EVENT_NAME": "onsomething", "EVENT_DATA": false, "MESSAGE_ID": "m"});
-        let e = decode_row(&odd).unwrap();
-        assert_eq!(e.name, "ONSOMETHING");
-        assert!(matches!(e.kind, EventKind::Unknown { .. }));
-        assert_eq!(e.data, Value::Null);
-        let no_id = json!({"EVENT_NAME": "ONCRMLEADADD", "EVENT_DATA": {}, "MESSAGE_ID": ""});
-        assert!(decode_row(&no_id).is_none());
-        // A CRM event whose data lacks the id is still delivered, untyped.
-        let bad = json!({"EVENT_NAME": "ONCRMLEADADD", "EVENT_DATA": [], "MESSAGE_ID": "x"});
-        assert!(matches!(
-            decode_row(&bad).unwrap().kind,
-            EventKind::Unknown { .. }
-        ));
     }
 }

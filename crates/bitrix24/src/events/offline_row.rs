@@ -1,0 +1,78 @@
+//! Decoding one row of `event.offline.get` into an [`OfflineEvent`].
+
+use super::offline::OfflineEvent;
+use super::parse::{parse_event, EventKind};
+use crate::encode;
+use serde_json::{json, Value};
+
+/// One row of `events`; `None` without a `MESSAGE_ID` (it could not be cleared).
+pub(super) fn decode_row(row: &Value) -> Option<OfflineEvent> {
+    let text = |k: &str| match row.get(k)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    };
+    let or_null = |k: &str| match row.get(k) {
+        None | Some(Value::Bool(false)) => Value::Null,
+        Some(v) => v.clone(),
+    };
+    let name = text("EVENT_NAME").unwrap_or_default().to_uppercase();
+    let data = or_null("EVENT_DATA");
+    Some(OfflineEvent {
+        id: text("ID").and_then(|s| s.parse().ok()),
+        message_id: text("MESSAGE_ID")?,
+        kind: kind_of(&name, &data),
+        name,
+        timestamp: text("TIMESTAMP_X"),
+        data,
+        additional: or_null("EVENT_ADDITIONAL"),
+    })
+}
+
+/// The typed kind, by the same rules as an online call: the row goes through the form
+/// encoding the portal would have used for it, then through [`parse_event`].
+fn kind_of(name: &str, data: &Value) -> EventKind {
+    let unknown = || EventKind::Unknown {
+        name: name.to_string(),
+        raw: data.clone(),
+    };
+    let Ok(body) = encode::to_form(&json!({"event": name, "data": data})) else {
+        return unknown();
+    };
+    match parse_event(body.as_bytes()) {
+        Ok(e) => e.kind,
+        Err(_) => unknown(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_decode_with_typed_kinds() {
+        let row = json!({"ID": "7", "TIMESTAMP_X": "2024-07-18T12:32:31+02:00",
+            "EVENT_NAME": "ONCRMLEADADD", "EVENT_DATA": {"FIELDS": {"ID": 42}},
+            "EVENT_ADDITIONAL": {"user_id": 1}, "MESSAGE_ID": "abc"});
+        let e = decode_row(&row).unwrap();
+        assert_eq!(e.id, Some(7));
+        assert!(
+            matches!(e.kind, EventKind::LeadAdd(id) if id.get() == 42),
+            "{e:?}"
+        );
+        assert_eq!(e.additional["user_id"], 1);
+        let odd = json!({"EVENT_NAME": "onsomething", "EVENT_DATA": false, "MESSAGE_ID": "m"});
+        let e = decode_row(&odd).unwrap();
+        assert_eq!(e.name, "ONSOMETHING");
+        assert!(matches!(e.kind, EventKind::Unknown { .. }));
+        assert_eq!(e.data, Value::Null);
+        let no_id = json!({"EVENT_NAME": "ONCRMLEADADD", "EVENT_DATA": {}, "MESSAGE_ID": ""});
+        assert!(decode_row(&no_id).is_none());
+        // A CRM event whose data lacks the id is still delivered, untyped.
+        let bad = json!({"EVENT_NAME": "ONCRMLEADADD", "EVENT_DATA": [], "MESSAGE_ID": "x"});
+        assert!(matches!(
+            decode_row(&bad).unwrap().kind,
+            EventKind::Unknown { .. }
+        ));
+    }
+}
