@@ -192,6 +192,7 @@ fn malformed(why: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use secrecy::ExposeSecret;
 
     const EVENT: &str = "event=ONAPPINSTALL&data%5BVERSION%5D=1&auth%5Baccess_token%5D=AT\
@@ -247,6 +248,37 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(body)
             );
+        }
+    }
+
+    proptest! {
+        /// Random bodies and queries never panic: they install or give an Event error.
+        #[test]
+        fn random_install_calls_never_panic(
+            body in "(event|ONAPPINSTALL|AUTH_ID|REFRESH_ID|member_id|APPLICATION_TOKEN|DOMAIN|auth|%5B|%5D|\\[|\\]|=|&|[0-9a-z%.+]){0,80}",
+            query in "(DOMAIN|PROTOCOL|=|&|\\?|[0-9a-z%.:/]){0,30}",
+        ) {
+            if let Err(e) = parse_install(&query, body.as_bytes()) {
+                prop_assert_eq!(e.kind(), ErrorKind::Event);
+            }
+        }
+
+        /// Whatever the (form-safe) values, an install page call gives back exactly them.
+        #[test]
+        fn install_page_values_round_trip(
+            member in "[a-z0-9]{1,40}",
+            token in "[a-zA-Z0-9]{1,64}",
+            access in "[a-zA-Z0-9._-]{1,80}",
+            domain in "[a-z0-9-]{1,20}\\.[a-z]{2,8}",
+        ) {
+            let body = format!(
+                "AUTH_ID={access}&REFRESH_ID=r&member_id={member}&APPLICATION_TOKEN={token}"
+            );
+            let i = parse_install(&format!("DOMAIN={domain}&PROTOCOL=0"), body.as_bytes()).unwrap();
+            prop_assert_eq!(&i.member_id, &member);
+            prop_assert_eq!(i.application_token.expose_secret(), token.as_str());
+            prop_assert_eq!(i.access_token.expose_secret(), access.as_str());
+            prop_assert_eq!(i.client_endpoint, format!("http://{domain}/rest/"));
         }
     }
 }

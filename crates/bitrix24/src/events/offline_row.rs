@@ -48,6 +48,7 @@ fn kind_of(name: &str, data: &Value) -> EventKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn rows_decode_with_typed_kinds() {
@@ -74,5 +75,39 @@ mod tests {
             decode_row(&bad).unwrap().kind,
             EventKind::Unknown { .. }
         ));
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[A-Z0-9a-z%\\[\\]&= ]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("(FIELDS|ID|[A-Z]{1,4})", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Any row shape decodes or is skipped, never panics; a decoded row keeps its id.
+        #[test]
+        fn random_rows_never_panic(
+            name in "(ONCRMLEADADD|ONCRMDEALUPDATE|ONAPPINSTALL|[A-Za-z]{0,8})",
+            data in value(),
+            message_id in value(),
+            id in value(),
+        ) {
+            let row = json!({"ID": id, "EVENT_NAME": name, "EVENT_DATA": data,
+                             "MESSAGE_ID": message_id.clone()});
+            if let Some(e) = decode_row(&row) {
+                prop_assert!(!e.message_id.is_empty());
+                prop_assert_eq!(e.name, name.to_uppercase());
+            }
+        }
     }
 }
