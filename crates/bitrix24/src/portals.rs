@@ -29,16 +29,15 @@
 use crate::auth::{OAuthApp, OAuthSession};
 use crate::client::{Client, ClientBuilder};
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::lifecycle::{parse_install, Installation};
+use crate::events::lifecycle::{
+    check_member_id, parse_install, side_key, side_record, Installation, APP_TOKEN_KEY,
+};
 use crate::events::{constant_time_eq, parse_event, verify, Event, EventKind, Verifier};
-use crate::store::{TokenRecord, TokenStore};
+use crate::store::TokenStore;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
-
-/// The prefix of the side records holding application tokens.
-const APP_TOKEN_KEY: &str = "application_token#";
 
 type Configure = dyn Fn(ClientBuilder) -> ClientBuilder + Send + Sync;
 
@@ -376,34 +375,4 @@ impl Portals {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
     }
-}
-
-fn side_key(member_id: &str) -> String {
-    format!("{APP_TOKEN_KEY}{member_id}")
-}
-
-/// The side record: the application token in the access-token slot, never expiring.
-fn side_record(member_id: &str, token: &SecretString) -> TokenRecord {
-    TokenRecord {
-        member_id: side_key(member_id),
-        domain: String::new(),
-        access_token: token.clone(),
-        refresh_token: SecretString::from(String::new()),
-        expires_at: i64::MAX,
-        scope: String::new(),
-        client_endpoint: String::new(),
-        server_endpoint: String::new(),
-        user_id: None,
-        generation: 0,
-    }
-}
-
-fn check_member_id(member_id: &str) -> Result<()> {
-    if member_id.trim().is_empty() || member_id.starts_with(APP_TOKEN_KEY) {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            "the member_id is empty or not a portal id",
-        ));
-    }
-    Ok(())
 }

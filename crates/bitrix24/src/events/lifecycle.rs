@@ -189,6 +189,41 @@ fn malformed(why: &str) -> Error {
     Error::new(ErrorKind::Event, format!("malformed install call: {why}"))
 }
 
+/// The prefix of the side records holding application tokens: a token store keeps the
+/// application token of portal `m` as a record of its own under `application_token#m` (the
+/// token record has no field for it), so one store holds everything of a portal.
+pub(crate) const APP_TOKEN_KEY: &str = "application_token#";
+
+pub(crate) fn side_key(member_id: &str) -> String {
+    format!("{APP_TOKEN_KEY}{member_id}")
+}
+
+/// The side record: the application token in the access-token slot, never expiring.
+pub(crate) fn side_record(member_id: &str, token: &SecretString) -> TokenRecord {
+    TokenRecord {
+        member_id: side_key(member_id),
+        domain: String::new(),
+        access_token: token.clone(),
+        refresh_token: SecretString::from(String::new()),
+        expires_at: i64::MAX,
+        scope: String::new(),
+        client_endpoint: String::new(),
+        server_endpoint: String::new(),
+        user_id: None,
+        generation: 0,
+    }
+}
+
+pub(crate) fn check_member_id(member_id: &str) -> Result<()> {
+    if member_id.trim().is_empty() || member_id.starts_with(APP_TOKEN_KEY) {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "the member_id is empty or not a portal id",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

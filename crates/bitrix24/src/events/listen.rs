@@ -40,3 +40,48 @@ where
         .with_graceful_shutdown(shutdown)
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::SecretString;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// Verified calls reach the function, forged ones get 401, and the server stops when
+    /// the shutdown future completes.
+    #[tokio::test]
+    async fn serves_until_shutdown() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(
+            listener,
+            Verifier::single(SecretString::from("t0k")),
+            move |_e: Event| {
+                let counter = counter.clone();
+                async move {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+            },
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let post = |body: &'static str| reqwest::Client::new().post(&url).body(body).send();
+        let ok = post("event=ONAPPTEST&auth%5Bapplication_token%5D=t0k")
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), 200);
+        let forged = post("event=ONAPPTEST&auth%5Bapplication_token%5D=nope")
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 401);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        stop.send(()).unwrap();
+        let done = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
+        assert!(matches!(done, Ok(Ok(Ok(())))), "{done:?}");
+    }
+}
