@@ -26,6 +26,9 @@ pub enum CliError {
     /// Stopped by Ctrl-C after saving where to resume (exit 130, the shell's code for SIGINT).
     #[error("{0}")]
     Interrupted(String),
+    /// The reader of stdout went away (`b24 list | head`): stop quietly, exit 0.
+    #[error("the output was closed")]
+    ClosedPipe,
 }
 
 impl CliError {
@@ -39,6 +42,7 @@ impl CliError {
             CliError::Network(_) => 5,
             CliError::Partial(_) => 6,
             CliError::Interrupted(_) => 130,
+            CliError::ClosedPipe => 0,
         })
     }
 }
@@ -55,6 +59,7 @@ impl CliError {
             CliError::Partial(m) => CliError::Partial(add(m)),
             CliError::Other(m) => CliError::Other(add(m)),
             CliError::Interrupted(m) => CliError::Interrupted(add(m)),
+            CliError::ClosedPipe => CliError::ClosedPipe,
         }
     }
 }

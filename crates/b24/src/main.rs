@@ -70,6 +70,7 @@ async fn main() -> ExitCode {
     init_tracing(level);
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(exit::CliError::ClosedPipe) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             e.code()

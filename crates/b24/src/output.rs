@@ -46,6 +46,9 @@ pub fn print_json(value: &Value) -> CliResult {
 
 /// Turns a failed write to stdout into an error (a closed pipe ends the command quietly).
 pub fn write_error(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return CliError::ClosedPipe;
+    }
     CliError::Other(format!("cannot write the output: {e}"))
 }
 

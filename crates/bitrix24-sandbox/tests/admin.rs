@@ -103,6 +103,12 @@ async fn drives_the_portal_over_http() {
     let r = get_raw(&s.rest_url(), "user.current", &format!("auth={token}")).await;
     assert_eq!(r.result()["ID"], "1");
 
+    let seeded = admin_post(&s, "seed/leads", json!({"count": 120})).await;
+    assert_eq!(seeded["seeded"], 120);
+    let hook = s.webhook_url();
+    let r = get_raw(&hook, "crm.lead.list", "start=100").await;
+    assert_eq!(r.body["total"], 120, "{}", r.text);
+
     let limits = admin_post(
         &s,
         "limits",

@@ -31,6 +31,7 @@ fn routes() -> Router<Arc<Portal>> {
         .route("/_sandbox/apps", post(register_app))
         .route("/_sandbox/apps/{client_id}/tokens", post(issue_tokens))
         .route("/_sandbox/webhooks", post(create_webhook))
+        .route("/_sandbox/seed/leads", post(seed_leads))
         .route("/_sandbox/stats", get(stats).delete(reset_stats))
 }
 
@@ -215,6 +216,24 @@ async fn create_webhook(State(p): State<Arc<Portal>>, body: Json<NewWebhook>) ->
             "scope": w.scope,
         }))
         .into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct Seed {
+    count: usize,
+}
+
+async fn seed_leads(State(p): State<Arc<Portal>>, body: Json<Seed>) -> Response {
+    let count = body.count;
+    let task = tokio::task::spawn_blocking(move || {
+        let db = p.db();
+        crate::methods::crm::seed::seed_leads(&db, count, p.unix())
+    });
+    match task.await {
+        Ok(Ok(())) => Json(json!({"seeded": count})).into_response(),
+        Ok(Err(e)) => internal(e),
         Err(e) => internal(e),
     }
 }
