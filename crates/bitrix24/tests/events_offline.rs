@@ -62,6 +62,7 @@ async fn consumer_handles_everything_then_the_queue_is_empty() {
         .await
         .expect("empty run");
     assert_eq!(empty.received, 0);
+    assert_eq!(empty.process_id, None, "nothing was reserved");
     let removed = unbind(&client, &Binding::offline("ONCRMLEADADD"))
         .await
         .expect("unbind");

@@ -178,7 +178,7 @@ impl OfflineConsumer {
             }
         };
         let mut stats = Stats {
-            process_id: Some(process_id.clone()),
+            process_id: (resumed || !rows.is_empty()).then(|| process_id.clone()),
             resumed,
             received: rows.len(),
             ..Stats::default()
