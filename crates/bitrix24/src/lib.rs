@@ -72,6 +72,7 @@ pub mod auth;
 pub mod crm;
 pub mod error;
 pub mod events;
+pub mod portals;
 pub mod store;
 
 pub mod batch;
@@ -89,6 +90,7 @@ pub use client::{Client, ClientBuilder};
 pub use crm::{phone, types};
 pub use error::{ApiErrorCode, Error, ErrorKind, Result};
 pub use limiter::RateLimits;
+pub use portals::{Portals, Received};
 pub use response::{Response, Time};
 pub use retry::{is_read_method, RetryPolicy};
 /// Secrets (client secret, tokens) are `secrecy::SecretString`, re-exported for convenience.

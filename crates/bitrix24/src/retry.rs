@@ -183,6 +183,12 @@ pub fn is_read_method(method: &str) -> bool {
         "crm.duplicate.findbycomm",
         "event.offline.list",
     ];
+    // `event.offline.get` reads *and* deletes (clear=1) or reserves (clear=0): a repeat
+    // after an ambiguous failure would lose or strand a batch, so it is not a read.
+    const CHANGING_GETS: &[&str] = &["event.offline.get"];
+    if CHANGING_GETS.contains(&m.as_str()) {
+        return false;
+    }
     m.ends_with(".get")
         || m.ends_with(".list")
         || m.ends_with(".fields")
@@ -335,6 +341,7 @@ mod tests {
             assert!(is_read_method(m), "{m}");
         }
         for m in [
+            "event.offline.get",
             "crm.lead.add",
             "crm.lead.update",
             "crm.lead.delete",

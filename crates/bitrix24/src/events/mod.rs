@@ -32,10 +32,7 @@ mod offline_row;
 mod parse;
 mod verify;
 
-// The registry lives in `src/portals.rs`; until lib.rs declares it at the crate root it is
-// reached as `events::portals`.
-#[path = "../portals.rs"]
-pub mod portals;
+pub use crate::portals;
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
