@@ -17,7 +17,7 @@ pub fn requests() -> u64 {
     REQUESTS.load(Ordering::Relaxed)
 }
 
-/// The tracing layer that counts REST requests; install it with [`RequestCounter::filter`]
+/// The tracing layer that counts REST requests; install it filtered by [`OnlyCalls`]
 /// so it sees the spans whatever the log level.
 #[derive(Debug, Default)]
 pub struct RequestCounter;

@@ -28,7 +28,7 @@ pub enum AuthCommand {
     #[command(after_help = "Example:\n  \
         b24 auth webhook https://example.bitrix24.com/rest/1/abc123secret/ --name hook")]
     Webhook {
-        /// The webhook URL, https://<portal>/rest/<user>/<secret>/.
+        /// The webhook URL, `https://<portal>/rest/<user>/<secret>/`.
         url: String,
         /// The profile name to save.
         #[arg(long, default_value = "default")]

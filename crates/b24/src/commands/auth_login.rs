@@ -24,7 +24,7 @@ use tokio::net::{TcpListener, TcpStream};
     Register the app (Developer resources > Other > Local application) with the redirect URI\n\
     http://127.0.0.1:8788/ (or the address given with --listen).")]
 pub struct LoginArgs {
-    /// The portal, e.g. https://example.bitrix24.com.
+    /// The portal, e.g. `https://example.bitrix24.com`.
     #[arg(long)]
     pub portal: String,
     /// The application's client_id.

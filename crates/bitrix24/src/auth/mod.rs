@@ -1,8 +1,8 @@
 //! How a request is authenticated: an incoming-webhook URL, or an OAuth application whose
 //! tokens live in a token store.
 //!
-//! The transport asks [`Auth::prepare`] for the endpoint and token of each request and calls
-//! [`Auth::on_expired`] when the portal answered `expired_token`; everything about token
+//! The transport asks `Auth::prepare` for the endpoint and token of each request and calls
+//! `Auth::on_expired` when the portal answered `expired_token`; everything about token
 //! lifetimes, refresh and persistence stays behind these two calls.
 
 pub mod oauth;

@@ -16,7 +16,7 @@
 //!   while paging can skip or repeat rows, which keyset paging cannot.
 //!
 //! A cursor that does not advance (the same last ID, or a `next` not above `start`) ends the
-//! stream with [`ErrorKind::Pagination`](crate::ErrorKind::Pagination) instead of looping.
+//! stream with [`crate::ErrorKind::Pagination`] instead of looping.
 
 mod keyset;
 mod offset;

@@ -103,19 +103,4 @@ pub struct Company {
     pub extra: Map<String, Value>,
 }
 
-impl Company {
-    /// Decodes one company from a `crm.company.get` result or a `crm.company.list` row.
-    pub fn from_value(value: Value) -> crate::Result<Self> {
-        de::decode(value, "a company")
-    }
-
-    /// The user field `name` (`UF_CRM_...`), if present and not empty.
-    pub fn user_field(&self, name: &str) -> Option<&Value> {
-        super::user_field(&self.extra, name)
-    }
-
-    /// All user fields (`UF_*` keys of [`Company::extra`]).
-    pub fn user_fields(&self) -> impl Iterator<Item = (&str, &Value)> {
-        super::user_fields(&self.extra)
-    }
-}
+classic_entity!(Company, "company", "crm.company");

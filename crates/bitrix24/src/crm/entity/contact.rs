@@ -121,19 +121,4 @@ pub struct Contact {
     pub extra: Map<String, Value>,
 }
 
-impl Contact {
-    /// Decodes one contact from a `crm.contact.get` result or a `crm.contact.list` row.
-    pub fn from_value(value: Value) -> crate::Result<Self> {
-        de::decode(value, "a contact")
-    }
-
-    /// The user field `name` (`UF_CRM_...`), if present and not empty.
-    pub fn user_field(&self, name: &str) -> Option<&Value> {
-        super::user_field(&self.extra, name)
-    }
-
-    /// All user fields (`UF_*` keys of [`Contact::extra`]).
-    pub fn user_fields(&self) -> impl Iterator<Item = (&str, &Value)> {
-        super::user_fields(&self.extra)
-    }
-}
+classic_entity!(Contact, "contact", "crm.contact");

@@ -135,19 +135,4 @@ pub struct Deal {
     pub extra: Map<String, Value>,
 }
 
-impl Deal {
-    /// Decodes one deal from a `crm.deal.get` result or a `crm.deal.list` row.
-    pub fn from_value(value: Value) -> crate::Result<Self> {
-        de::decode(value, "a deal")
-    }
-
-    /// The user field `name` (`UF_CRM_...`), if present and not empty.
-    pub fn user_field(&self, name: &str) -> Option<&Value> {
-        super::user_field(&self.extra, name)
-    }
-
-    /// All user fields (`UF_*` keys of [`Deal::extra`]).
-    pub fn user_fields(&self) -> impl Iterator<Item = (&str, &Value)> {
-        super::user_fields(&self.extra)
-    }
-}
+classic_entity!(Deal, "deal", "crm.deal");

@@ -158,20 +158,4 @@ pub struct Lead {
     pub extra: Map<String, Value>,
 }
 
-impl Lead {
-    /// Decodes one lead from a `crm.lead.get` result or a `crm.lead.list` row; a field of the
-    /// wrong shape is reported with its name.
-    pub fn from_value(value: Value) -> crate::Result<Self> {
-        de::decode(value, "a lead")
-    }
-
-    /// The user field `name` (`UF_CRM_...`), if present and not empty.
-    pub fn user_field(&self, name: &str) -> Option<&Value> {
-        super::user_field(&self.extra, name)
-    }
-
-    /// All user fields (`UF_*` keys of [`Lead::extra`]).
-    pub fn user_fields(&self) -> impl Iterator<Item = (&str, &Value)> {
-        super::user_fields(&self.extra)
-    }
-}
+classic_entity!(Lead, "lead", "crm.lead");

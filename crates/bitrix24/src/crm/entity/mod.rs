@@ -1,5 +1,28 @@
 //! CRM entities as the portal returns them, and the entity types that name them.
 
+/// The decoding and user-field accessors every classic entity shares.
+macro_rules! classic_entity {
+    ($ty:ident, $what:literal, $method:literal) => {
+        impl $ty {
+            #[doc = concat!("Decodes one ", $what, " from a `", $method, ".get` result or a `",
+                $method, ".list` row; a field of the wrong shape is reported with its name.")]
+            pub fn from_value(value: Value) -> crate::Result<Self> {
+                de::decode(value, concat!("a ", $what))
+            }
+
+            /// The user field `name` (`UF_CRM_...`), if present and not empty.
+            pub fn user_field(&self, name: &str) -> Option<&Value> {
+                super::user_field(&self.extra, name)
+            }
+
+            #[doc = concat!("All user fields (`UF_*` keys of [`", stringify!($ty), "::extra`]).")]
+            pub fn user_fields(&self) -> impl Iterator<Item = (&str, &Value)> {
+                super::user_fields(&self.extra)
+            }
+        }
+    };
+}
+
 mod company;
 mod contact;
 mod deal;
