@@ -2,9 +2,9 @@
 
 mod client_support;
 
-use bitrix24::{ApiErrorCode, Client, ErrorKind, RateLimits, RetryPolicy};
+use bitrix24::{ApiErrorCode, Client, ErrorKind, RetryPolicy};
 use bitrix24_sandbox::FaultConfig;
-use client_support::{add_lead, client, quick_retry, sandbox};
+use client_support::{add_lead, client, client_with, quick_retry, sandbox};
 use serde_json::{json, Value};
 use std::time::Duration;
 use wiremock::matchers::path;
@@ -29,16 +29,12 @@ async fn query_limit_is_retried_until_the_portal_lets_the_call_through() {
         query_limit_share: 1.0,
         ..FaultConfig::default()
     });
-    let c = Client::builder()
-        .webhook(&sb.webhook_url())
-        .limits(RateLimits::off())
-        .retry(
-            RetryPolicy::default()
-                .max_attempts(20)
-                .backoff(Duration::from_millis(50), Duration::from_millis(200)),
-        )
-        .build()
-        .unwrap();
+    let c = client_with(
+        &sb,
+        RetryPolicy::default()
+            .max_attempts(20)
+            .backoff(Duration::from_millis(50), Duration::from_millis(200)),
+    );
     let call = tokio::spawn({
         let c = c.clone();
         // A write: QUERY_LIMIT_EXCEEDED means it did not run, so even a write is retried.
@@ -60,12 +56,7 @@ async fn query_limit_gives_up_after_the_attempt_cap() {
         query_limit_share: 1.0,
         ..FaultConfig::default()
     });
-    let c = Client::builder()
-        .webhook(&sb.webhook_url())
-        .limits(RateLimits::off())
-        .retry(quick_retry().max_attempts(3))
-        .build()
-        .unwrap();
+    let c = client_with(&sb, quick_retry().max_attempts(3));
     let e = c.call_raw("server.time", &()).await.unwrap_err();
     assert_eq!(e.code(), Some(&ApiErrorCode::QueryLimitExceeded));
     assert_eq!(e.status(), Some(503));
@@ -114,12 +105,7 @@ async fn a_classic_lead_add_dropped_after_commit_creates_exactly_one_lead() {
 #[tokio::test]
 async fn a_write_is_retried_after_a_drop_only_when_the_caller_opted_in() {
     let sb = sandbox().await;
-    let c = Client::builder()
-        .webhook(&sb.webhook_url())
-        .limits(RateLimits::off())
-        .retry(quick_retry().max_attempts(2).retry_writes(true))
-        .build()
-        .unwrap();
+    let c = client_with(&sb, quick_retry().max_attempts(2).retry_writes(true));
     sb.set_faults(FaultConfig {
         drop_after_commit: vec!["crm.item.add".into()],
         ..FaultConfig::default()
@@ -147,12 +133,7 @@ async fn html_500_is_retried_for_reads_but_not_for_writes() {
         html_500_share: 1.0,
         ..FaultConfig::default()
     });
-    let c = Client::builder()
-        .webhook(&sb.webhook_url())
-        .limits(RateLimits::off())
-        .retry(quick_retry().max_attempts(3))
-        .build()
-        .unwrap();
+    let c = client_with(&sb, quick_retry().max_attempts(3));
     let e = c.call_raw("user.current", &()).await.unwrap_err();
     assert_eq!(e.code(), Some(&ApiErrorCode::InternalServerError));
     assert_eq!(sb.http_requests(), 3, "a read is retried up to the cap");
@@ -174,16 +155,12 @@ async fn a_read_recovers_from_a_transient_html_500() {
         html_500_share: 1.0,
         ..FaultConfig::default()
     });
-    let c = Client::builder()
-        .webhook(&sb.webhook_url())
-        .limits(RateLimits::off())
-        .retry(
-            RetryPolicy::default()
-                .max_attempts(30)
-                .backoff(Duration::from_millis(50), Duration::from_millis(100)),
-        )
-        .build()
-        .unwrap();
+    let c = client_with(
+        &sb,
+        RetryPolicy::default()
+            .max_attempts(30)
+            .backoff(Duration::from_millis(50), Duration::from_millis(100)),
+    );
     let call = tokio::spawn(async move { c.call_raw("profile", &()).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
     sb.clear_faults();

@@ -72,25 +72,20 @@ fn batch(call: &mut Call<'_>) -> Result<Output, ApiError> {
 fn run_command(call: &mut Call<'_>, key: &str, command: &str, out: &mut Collected) -> bool {
     let (path, query) = command.split_once('?').unwrap_or((command, ""));
     let method = path.trim().to_lowercase();
-    let spec = match call.portal.registry.get(&method) {
-        Some(spec) if matches!(spec.name, "batch") => None,
-        Some(spec) => Some(*spec),
-        None => None,
+    let refused = if matches!(method.as_str(), "batch" | "download" | "upload") {
+        Some(ApiError::new(
+            405,
+            "ERROR_BATCH_METHOD_NOT_ALLOWED",
+            "Method is not allowed for batch usage",
+        ))
+    } else {
+        None
     };
-    let spec = match (spec, method.as_str()) {
-        (Some(spec), _) => spec,
-        (None, "batch" | "download" | "upload") => {
-            let err = ApiError::new(
-                405,
-                "ERROR_BATCH_METHOD_NOT_ALLOWED",
-                "Method is not allowed for batch usage",
-            );
+    let spec = match (refused, call.portal.registry.get(&method)) {
+        (None, Some(spec)) => *spec,
+        (refused, _) => {
+            let err = refused.unwrap_or_else(ApiError::method_not_found);
             out.error.insert(key.to_string(), err.body());
-            return true;
-        }
-        (None, _) => {
-            out.error
-                .insert(key.to_string(), ApiError::method_not_found().body());
             return true;
         }
     };

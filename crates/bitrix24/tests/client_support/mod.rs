@@ -21,10 +21,15 @@ pub fn quick_retry() -> RetryPolicy {
 
 /// A client for the sandbox's webhook, without a client-side rate limit.
 pub fn client(sb: &Sandbox) -> Client {
+    client_with(sb, quick_retry())
+}
+
+/// [`client`] with its own retry policy.
+pub fn client_with(sb: &Sandbox, retry: RetryPolicy) -> Client {
     Client::builder()
         .webhook(&sb.webhook_url())
         .limits(RateLimits::off())
-        .retry(quick_retry())
+        .retry(retry)
         .build()
         .expect("client builds")
 }

@@ -130,24 +130,27 @@ fn lookup(store: &Collected, written_name: &str, path: &[&str]) -> Option<Value>
         "error" => &store.error,
         _ => return None,
     };
-    let mut current = root_value(root);
-    for key in path {
-        match child(&current, key) {
+    // Walk by reference and clone only what is found: chained keyset commands refer to
+    // earlier pages, and copying every earlier result per reference would be quadratic.
+    let Some((first, rest)) = path.split_first() else {
+        return Some(Value::Object(root.clone()));
+    };
+    let Some(mut current) = root.get(*first) else {
+        return Some(Value::Object(root.clone()));
+    };
+    for key in rest {
+        match child(current, key) {
             Some(next) => current = next,
             None => break,
         }
     }
-    Some(current)
+    Some(current.clone())
 }
 
-fn root_value(m: &Map<String, Value>) -> Value {
-    Value::Object(m.clone())
-}
-
-fn child(v: &Value, key: &str) -> Option<Value> {
+fn child<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
     match v {
-        Value::Object(m) => m.get(key).cloned(),
-        Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i).cloned()),
+        Value::Object(m) => m.get(key),
+        Value::Array(a) => key.parse::<usize>().ok().and_then(|i| a.get(i)),
         _ => None,
     }
 }
