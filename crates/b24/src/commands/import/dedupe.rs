@@ -2,9 +2,9 @@
 //! `ORIGIN_ID` marker) and duplicates by phone or e-mail (`crm.duplicate.findbycomm`, and
 //! earlier rows of the same file).
 
-use super::import::id_of;
-use super::import_csv::{values_of, Row};
-use super::import_journal::Journal;
+use super::answer::id_of;
+use super::csv::{values_of, Row};
+use super::journal::Journal;
 use crate::exit::CliResult;
 use bitrix24::batch::Batch;
 use bitrix24::crm::normalize_for_search;

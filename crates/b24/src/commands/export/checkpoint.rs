@@ -1,7 +1,7 @@
 //! The checkpoint of an export (`FILE.checkpoint`): what it records, opening the output for
 //! a fresh or resumed run, and saving a chunk durably before the checkpoint that covers it.
 
-use super::export::FileFormat;
+use super::format::FileFormat;
 use crate::exit::{CliError, CliResult};
 use crate::files::{atomic_write, io_error};
 use serde::{Deserialize, Serialize};

@@ -4,18 +4,24 @@
 //! Every entity created gets `ORIGIN_ID = b24import:<import id>:<row>` (unless the file has
 //! its own `ORIGIN_ID` column), so rows whose batch was in flight when the process died can
 //! be found on the portal on the next run instead of being added again. See
-//! [`import_journal`](super::import_journal) for the journal.
+//! [`journal`] for the journal.
 
-use super::import_csv::{self, field_of, Row};
-use super::import_dedupe::{duplicates, recover};
-use super::import_journal::{Journal, Rejects};
+mod answer;
+pub mod csv;
+pub mod dedupe;
+pub mod journal;
+
 use crate::config::Paths;
 use crate::exit::{CliError, CliResult};
 use crate::files::sibling;
 use crate::profile_client::client_for;
 use crate::progress;
+use answer::id_of;
 use bitrix24::batch::Batch;
 use bitrix24::Client;
+use csv::{field_of, Row};
+use dedupe::{duplicates, recover};
+use journal::{Journal, Rejects};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -39,7 +45,7 @@ pub struct ImportArgs {
     pub dry_run: bool,
     /// Skip rows whose phone or email already exists on the portal (or earlier in the file).
     #[arg(long, value_delimiter = ',', value_enum)]
-    pub dedupe: Vec<super::import_dedupe::Dedupe>,
+    pub dedupe: Vec<dedupe::Dedupe>,
 }
 
 /// What an import did.
@@ -116,7 +122,7 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
             "--dedupe works for leads, contacts and companies: deals have no phone or email".into(),
         ));
     }
-    let sheet = import_csv::read(&args.file)?;
+    let sheet = csv::read(&args.file)?;
     let known = client.call_raw(fields_method, &()).await?.result;
     check_columns(&sheet.header, &known, &args.entity)?;
     let mut rejects = Rejects::new(sibling(&args.file, ".rejects.csv"), &sheet.header)?;
@@ -260,13 +266,4 @@ fn check_columns(header: &[String], known: &Value, entity: &str) -> CliResult {
         }
     }
     Ok(())
-}
-
-/// An ID from an add answer (`123` or `"123"`).
-pub(super) fn id_of(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }

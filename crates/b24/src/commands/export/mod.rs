@@ -6,7 +6,11 @@
 //! back to that length (dropping a half-written chunk) and asks for `ID > last`, so no row is
 //! written twice and none is skipped. The checkpoint is removed when the export completes.
 
-use super::export_checkpoint::{open, save, Checkpoint, Pending};
+mod checkpoint;
+mod format;
+
+pub use format::{format_of, FileFormat};
+
 use super::list::Query;
 use crate::config::Paths;
 use crate::exit::{CliError, CliResult};
@@ -15,24 +19,14 @@ use crate::output::{cell, csv_line};
 use crate::profile_client::client_for;
 use crate::progress;
 use bitrix24::Client;
+use checkpoint::{open, save, Checkpoint, Pending};
 use futures::StreamExt;
 use indicatif::ProgressBar;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// Rows per page of the portal's list methods (for the page-by-page comparison).
 const PAGE: u64 = 50;
-
-/// File formats of an export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum FileFormat {
-    /// CSV with a header; multifields as values joined with `, `.
-    Csv,
-    /// One JSON object per line, as the portal sent it.
-    Jsonl,
-}
 
 /// Arguments of `b24 export`.
 #[derive(Debug, clap::Args)]
@@ -102,14 +96,6 @@ pub async fn run(args: ExportArgs, profile: Option<&str>) -> CliResult {
         s.page_by_page_requests()
     );
     Ok(())
-}
-
-/// `csv` for a `.csv` file, else `jsonl`.
-pub fn format_of(path: &Path) -> FileFormat {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some(e) if e.eq_ignore_ascii_case("csv") => FileFormat::Csv,
-        _ => FileFormat::Jsonl,
-    }
 }
 
 /// How to export.
