@@ -1,15 +1,12 @@
 //! A consumer process killed between `event.offline.get` and `event.offline.clear` loses
 //! nothing: the next run re-reads the reserved batch first (at least once).
 
-mod oauth_support;
-mod offline_support;
-
+use crate::oauth_support::{app_with, seed};
+use crate::offline_support::{add_lead, admin_client, lead_of, queue, sandbox};
 use bitrix24::events::bind::{bind, Binding};
 use bitrix24::events::offline::{FileCheckpoint, OfflineConsumer, OfflineEvent};
 use bitrix24::store::FileStore;
 use bitrix24::{Client, OAuthSession, RateLimits};
-use oauth_support::{app_with, seed};
-use offline_support::{add_lead, admin_client, lead_of, queue, sandbox};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -50,7 +47,8 @@ async fn a_consumer_killed_between_get_and_clear_loses_nothing() {
     let mut child = tokio::process::Command::new(std::env::current_exe().expect("exe"))
         .args([
             "--exact",
-            "offline_crash_child_entry",
+            "events_offline_crash::offline_crash_child_entry",
+            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])
@@ -126,12 +124,13 @@ fn read_log(path: &Path) -> BTreeSet<u64> {
 
 /// The child of `a_consumer_killed_between_get_and_clear_loses_nothing`: handles its batch,
 /// logging each lead durably, and stops inside the last handler (after `event.offline.get`,
-/// before `event.offline.clear`) until it is killed. Run alone, it does nothing.
+/// before `event.offline.clear`) until it is killed. Ignored in a normal run; run alone, it
+/// fails (it needs the parent's configuration).
 #[tokio::test]
+#[ignore = "child process: `a_consumer_killed_between_get_and_clear_loses_nothing` runs it"]
 async fn offline_crash_child_entry() {
-    let Ok(config) = std::env::var(CHILD_ENV) else {
-        return;
-    };
+    let config = std::env::var(CHILD_ENV)
+        .expect("the child of `a_consumer_killed_between_get_and_clear_loses_nothing`: run that test, not this one");
     let c: Value = serde_json::from_str(&config).expect("config");
     let text = |k: &str| c[k].as_str().expect(k).to_string();
     let app = app_with(&text("url"), &text("client_id"), &text("client_secret"));

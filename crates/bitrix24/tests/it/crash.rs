@@ -2,12 +2,10 @@
 //! still valid pair (the refresh never reached the server), stays readable, and its lock is
 //! released, so a fresh process refreshes with what is stored.
 
-mod oauth_support;
-
+use crate::oauth_support::{app, app_with, profile, seed, used_refresh_tokens};
 use bitrix24::auth::OAuthSession;
 use bitrix24::store::{FileStore, TokenStore};
 use bitrix24_sandbox::{FaultConfig, Limits, Sandbox};
-use oauth_support::{app, app_with, profile, seed, used_refresh_tokens};
 use secrecy::ExposeSecret;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,7 +40,8 @@ async fn a_process_killed_mid_refresh_loses_no_token() {
     let mut child = tokio::process::Command::new(std::env::current_exe().expect("exe"))
         .args([
             "--exact",
-            "crash_child_entry",
+            "crash::crash_child_entry",
+            "--ignored",
             "--nocapture",
             "--test-threads=1",
         ])
@@ -113,12 +112,14 @@ async fn wait_until_held(store: &FileStore, member_id: &str, started: &std::path
 }
 
 /// The child of `a_process_killed_mid_refresh_loses_no_token`: starts a refresh and is
-/// killed during it. Run alone, it does nothing.
+/// killed during it. Ignored in a normal run; run alone, it fails (it needs the parent's
+/// configuration).
 #[tokio::test]
+#[ignore = "child process: `a_process_killed_mid_refresh_loses_no_token` runs it"]
 async fn crash_child_entry() {
-    let Ok(config) = std::env::var(CHILD_ENV) else {
-        return;
-    };
+    let config = std::env::var(CHILD_ENV).expect(
+        "the child of `a_process_killed_mid_refresh_loses_no_token`: run that test, not this one",
+    );
     let c: serde_json::Value = serde_json::from_str(&config).expect("config");
     let text = |k: &str| c[k].as_str().expect(k).to_string();
     let app = app_with(&text("url"), &text("client_id"), &text("client_secret"));

@@ -1,12 +1,10 @@
 //! List streams against the sandbox: keyset chains in batches, parallel ranges, offset
 //! paging, and the stall guard.
 
-mod client_support;
-
+use crate::client_support::{client, sandbox};
 use bitrix24::batch::BatchCommand;
 use bitrix24::list::ListRequest;
 use bitrix24::{Client, ErrorKind, Result};
-use client_support::{client, sandbox};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;

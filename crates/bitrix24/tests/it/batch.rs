@@ -1,11 +1,9 @@
 //! `batch` against the sandbox: typed handles, references, per-command errors, halt, limits
 //! and chunking.
 
-mod client_support;
-
+use crate::client_support::{add_lead, client, sandbox};
 use bitrix24::batch::{Batch, BatchCommand};
 use bitrix24::{ErrorKind, Result};
-use client_support::{add_lead, client, sandbox};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

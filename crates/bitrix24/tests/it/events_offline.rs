@@ -1,14 +1,11 @@
 //! The offline queue against the sandbox: bind helpers, the at-least-once consumer, failed
 //! and kept events, and orphaned reservations. The crash test is in
-//! `events_offline_crash.rs`.
+//! `events_offline_crash`.
 
-mod oauth_support;
-mod offline_support;
-
+use crate::offline_support::{add_lead, admin, lead_of, queue, sandbox};
 use bitrix24::events::bind::{bind, handlers, unbind, Binding};
 use bitrix24::events::offline::{OfflineConsumer, OfflineEvent};
 use bitrix24::ErrorKind;
-use offline_support::{add_lead, admin, lead_of, queue, sandbox};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};

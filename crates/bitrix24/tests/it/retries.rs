@@ -1,10 +1,8 @@
 //! Retry behaviour against the sandbox's faults: what is retried, and what never is.
 
-mod client_support;
-
+use crate::client_support::{add_lead, client, client_with, quick_retry, sandbox};
 use bitrix24::{ApiErrorCode, Client, ErrorKind, RetryPolicy};
 use bitrix24_sandbox::FaultConfig;
-use client_support::{add_lead, client, client_with, quick_retry, sandbox};
 use serde_json::{json, Value};
 use std::time::Duration;
 use wiremock::matchers::path;

@@ -2,13 +2,11 @@
 //! sandbox's `parse_str`, on the wire (wiremock), through a real write and read on the sandbox,
 //! and doubly encoded inside `batch`.
 
-mod client_support;
-
+use crate::client_support::{add_lead, client, sandbox};
 use bitrix24::batch::Batch;
 use bitrix24::encode::to_form;
 use bitrix24::{Client, RateLimits};
 use bitrix24_sandbox::php::form::parse_str;
-use client_support::{add_lead, client, sandbox};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use wiremock::matchers::path;

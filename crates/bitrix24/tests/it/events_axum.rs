@@ -1,6 +1,5 @@
 //! End to end: the sandbox portal posts events to an axum app built with
 //! `bitrix24::events::axum`, which verifies them before the user's function sees them.
-#![cfg(feature = "axum")]
 
 use axum::body::Bytes;
 use axum::routing::post;

@@ -2,16 +2,15 @@
 //! registry: the same lead id on both never mixes, a call of one portal cannot be passed off
 //! with the other's application token, each portal has its own rate limiter, and
 //! uninstalling one purges only that one.
-#![cfg(feature = "axum")]
 
-mod portals_support;
-
+use crate::portals_support::{
+    event_body, install, lifecycle, placeholder_app, receiver, sandbox, Got,
+};
 use bitrix24::events::bind::{bind, Binding};
 use bitrix24::events::{EventKind, Portals};
 use bitrix24::store::{MemoryStore, TokenStore};
 use bitrix24::RateLimits;
 use bitrix24_sandbox::{App, Sandbox};
-use portals_support::{event_body, install, lifecycle, placeholder_app, receiver, sandbox, Got};
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -1,7 +1,6 @@
 //! The client keeps inside the portal's limits by itself.
 
-mod client_support;
-
+use crate::client_support;
 use bitrix24::{Client, RateLimits, RetryPolicy};
 use bitrix24_sandbox::{FaultConfig, Limits, Sandbox};
 use std::time::Duration;

@@ -2,17 +2,14 @@
 //! tokens and the application token per `member_id`, a restarted registry still verifies
 //! that portal's events, a verified ONAPPUNINSTALL purges the portal, forgeries change
 //! nothing, and a reinstall must prove itself.
-#![cfg(feature = "axum")]
 
-mod portals_support;
-
+use crate::portals_support::{
+    event_body, form, install, lifecycle, oauth_app, placeholder_app, receiver, sandbox, Got,
+};
 use bitrix24::events::bind::{bind, Binding};
 use bitrix24::events::{parse_event, EventKind, Portals};
 use bitrix24::store::{FileStore, MemoryStore, TokenStore};
 use bitrix24::ErrorKind;
-use portals_support::{
-    event_body, form, install, lifecycle, oauth_app, placeholder_app, receiver, sandbox, Got,
-};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::sync::Arc;

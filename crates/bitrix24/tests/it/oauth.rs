@@ -1,13 +1,12 @@
 //! OAuth against the sandbox: consent, redirect, code exchange, calls through the client,
 //! refresh after `expired_token` and ahead of expiry, and the failures that need a person.
 
-mod oauth_support;
-
+use crate::oauth_support;
+use crate::oauth_support::{app, app_with, consent, profile, seed, used_refresh_tokens};
 use bitrix24::auth::{parse_redirect, OAuthSession, State};
 use bitrix24::store::{MemoryStore, TokenStore};
 use bitrix24::{ApiErrorCode, Client, ErrorKind, RateLimits};
 use bitrix24_sandbox::{Limits, Sandbox};
-use oauth_support::{app, app_with, consent, profile, seed, used_refresh_tokens};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 

@@ -1,9 +1,7 @@
 //! `call` / `call_raw` against the sandbox and against exact wiremock expectations.
 
-mod client_support;
-
+use crate::client_support::{client, sandbox};
 use bitrix24::{ApiErrorCode, Client, ErrorKind, RateLimits, RetryPolicy};
-use client_support::{client, sandbox};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use wiremock::matchers::{body_string, header, method, path};

@@ -1,0 +1,36 @@
+//! The library's integration tests, in one binary (one link of the sandbox, axum and
+//! rusqlite instead of one per file): one module per concern, the `*_support` modules shared.
+//!
+//! Tests that need a feature are compiled only with it. Without the feature they are not
+//! silently missing: [`needs_features`] then holds one ignored test per missing feature, so
+//! the run lists them as `ignored, needs --features …`.
+
+mod client_support;
+mod oauth_support;
+mod offline_support;
+#[cfg(feature = "axum")]
+mod portals_support;
+
+mod batch;
+mod calls;
+mod crash;
+mod crm_models;
+mod crm_roundtrip;
+mod encoding;
+#[cfg(feature = "axum")]
+mod events_axum;
+#[cfg(feature = "axum")]
+mod events_lifecycle;
+mod events_offline;
+mod events_offline_crash;
+mod limits;
+mod lists;
+mod needs_features;
+mod oauth;
+mod phone;
+#[cfg(feature = "axum")]
+mod portals;
+mod refresh_race;
+mod retries;
+mod secrets;
+mod token_stores;
