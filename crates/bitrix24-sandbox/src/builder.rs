@@ -6,11 +6,14 @@ use crate::config::{Limits, PortalConfig};
 use crate::faults::FaultConfig;
 use crate::http::{self, Https};
 use crate::state::Portal;
-use crate::{db, tls};
+use crate::{db, schema, tls};
 use axum::Extension;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+
+/// Scopes of the ready-made webhook (kept here for callers of the builder's old path).
+pub use crate::auth::apps::DEFAULT_WEBHOOK_SCOPE;
 
 /// Why a sandbox could not start.
 #[derive(Debug, thiserror::Error)]
@@ -141,7 +144,7 @@ impl SandboxBuilder {
                 .map_or(":memory:".into(), |p| p.display().to_string()),
             source,
         };
-        let conn = db::open(self.data.as_deref()).map_err(|e| db_err(&self.data, e))?;
+        let conn = schema::open(self.data.as_deref()).map_err(|e| db_err(&self.data, e))?;
         let now = crate::clock::Clock::default().unix();
         let (app, webhook) =
             init_portal(&conn, &mut self.config, now).map_err(|e| db_err(&self.data, e))?;
@@ -238,13 +241,11 @@ fn init_portal(
     };
     let webhook = match apps::first_webhook(conn)? {
         Some(w) => w,
-        None => apps::create_webhook(conn, 1, DEFAULT_WEBHOOK_SCOPE)?,
+        None => apps::create_webhook(conn, 1, apps::DEFAULT_WEBHOOK_SCOPE)?,
     };
     Ok((app, webhook))
 }
 
-/// Scopes of the ready-made webhook.
-pub const DEFAULT_WEBHOOK_SCOPE: &str = "crm,user,user_brief,user_basic,department";
 
 /// A running sandbox portal. Dropping it stops the server.
 #[derive(Debug)]

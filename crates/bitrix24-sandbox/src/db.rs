@@ -1,5 +1,6 @@
-//! SQLite storage: one file in WAL mode (or memory for tests), with the schema of every
-//! module applied at start-up.
+//! SQLite storage: one file in WAL mode (or memory for tests), with the schemas the caller
+//! names applied at start-up. The tables belong to the modules that use them; this module
+//! only opens the file and keeps the `meta` table.
 //!
 //! Every answered write is committed before its answer is sent, and WAL with
 //! `synchronous=NORMAL` keeps committed transactions across a `kill -9` of the process
@@ -8,67 +9,14 @@
 use rusqlite::Connection;
 use std::path::Path;
 
-/// Tables of the portal core: users, apps, webhooks, OAuth codes and tokens, settings.
-const CORE_SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS users (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,
-    last_name TEXT NOT NULL,
-    email TEXT NOT NULL,
-    admin INTEGER NOT NULL DEFAULT 0,
-    active INTEGER NOT NULL DEFAULT 1,
-    time_zone TEXT NOT NULL DEFAULT '',
-    date_register INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS apps (
-    id INTEGER PRIMARY KEY,
-    client_id TEXT NOT NULL UNIQUE,
-    client_secret TEXT NOT NULL,
-    code TEXT NOT NULL,
-    name TEXT NOT NULL,
-    redirect_uri TEXT NOT NULL,
-    install_url TEXT NOT NULL DEFAULT '',
-    scope TEXT NOT NULL,
-    application_token TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'L',
-    installed INTEGER NOT NULL DEFAULT 1,
-    version TEXT NOT NULL DEFAULT '1'
-);
-CREATE TABLE IF NOT EXISTS webhooks (
-    id INTEGER PRIMARY KEY,
-    user_id INTEGER NOT NULL,
-    secret TEXT NOT NULL UNIQUE,
-    scope TEXT NOT NULL,
-    expires_at INTEGER
-);
-CREATE TABLE IF NOT EXISTS oauth_codes (
-    code TEXT PRIMARY KEY,
-    app_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
-    scope TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS access_tokens (
-    token TEXT PRIMARY KEY,
-    app_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
-    scope TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS refresh_tokens (
-    token TEXT PRIMARY KEY,
-    app_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
-    scope TEXT NOT NULL,
-    expires_at INTEGER NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
-);
-"#;
+/// The `meta` table: single values of the portal kept in its data file (`member_id`, ...).
+const META_SCHEMA: &str =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
-/// Opens (or creates) the portal database. `None` gives a private in-memory database.
-pub fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
+/// Opens (or creates) a database and applies `schemas` in order (each one idempotent:
+/// `CREATE … IF NOT EXISTS`). `None` gives a private in-memory database. The `meta` table is
+/// always there; the portal's full list of tables is [`crate::schema::ALL`].
+pub fn open(path: Option<&Path>, schemas: &[&str]) -> rusqlite::Result<Connection> {
     let conn = match path {
         Some(p) => Connection::open(p)?,
         None => Connection::open_in_memory()?,
@@ -80,22 +28,11 @@ pub fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "cache_size", -65536)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    for schema in schemas() {
+    conn.execute_batch(META_SCHEMA)?;
+    for schema in schemas {
         conn.execute_batch(schema)?;
     }
     Ok(conn)
-}
-
-/// Every module's schema, in dependency order.
-fn schemas() -> [&'static str; 5] {
-    use crate::methods::{crm, events};
-    [
-        CORE_SCHEMA,
-        crm::SCHEMA,
-        crm::duplicate::SCHEMA,
-        crm::directory::SCHEMA,
-        events::SCHEMA,
-    ]
 }
 
 /// Reads a value from the `meta` table.

@@ -39,6 +39,7 @@ pub mod install;
 pub mod limits;
 pub mod methods;
 pub mod php;
+pub mod schema;
 pub mod serve;
 pub mod state;
 pub mod tls;

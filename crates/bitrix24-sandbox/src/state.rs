@@ -4,21 +4,20 @@ use crate::clock::Clock;
 use crate::config::PortalConfig;
 use crate::faults::Faults;
 use crate::limits::{OperatingLimiter, RateBucket};
-use crate::methods::Registry;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-/// One emulated portal: its data, clock, limits and faults.
+/// One emulated portal: its data, clock, limits and faults. The methods it answers are not
+/// part of it: they are fixed by the program ([`crate::methods::registry`]), and they work
+/// on a portal, so the portal does not know them.
 #[derive(Debug)]
 pub struct Portal {
     /// Fixed facts: domain, member id, time zone, limits.
     pub config: PortalConfig,
     /// The advanceable clock.
     pub clock: Clock,
-    /// Method registry.
-    pub registry: Registry,
     /// Request-rate bucket.
     pub rate: RateBucket,
     /// Operating-time budgets.
@@ -38,7 +37,6 @@ impl Portal {
             operating: OperatingLimiter::new(config.operating_limit),
             config,
             clock: Clock::default(),
-            registry: Registry::standard(),
             faults: Faults::default(),
             stats: Stats::default(),
             db: Mutex::new(conn),

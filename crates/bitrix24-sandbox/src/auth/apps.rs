@@ -3,6 +3,9 @@
 use super::secret;
 use rusqlite::{params, Connection, OptionalExtension};
 
+/// Scopes of the ready-made webhook (and of webhooks created without a scope).
+pub const DEFAULT_WEBHOOK_SCOPE: &str = "crm,user,user_brief,user_basic,department";
+
 /// What to register an OAuth application with.
 #[derive(Debug, Clone)]
 pub struct AppRegistration {

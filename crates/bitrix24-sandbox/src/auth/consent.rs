@@ -206,7 +206,7 @@ mod tests {
     use super::*;
 
     fn portal_db() -> Connection {
-        let conn = db::open(None).expect("db");
+        let conn = db::open(None, &[crate::auth::SCHEMA]).expect("db");
         crate::auth::apps::seed_users(&conn, 0).expect("users");
         conn
     }

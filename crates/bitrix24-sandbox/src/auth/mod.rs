@@ -11,6 +11,64 @@ use crate::error::ApiError;
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{Map, Value};
 
+/// Tables of the auth layer: users, apps, webhooks, OAuth codes and tokens.
+pub const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    last_name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    admin INTEGER NOT NULL DEFAULT 0,
+    active INTEGER NOT NULL DEFAULT 1,
+    time_zone TEXT NOT NULL DEFAULT '',
+    date_register INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS apps (
+    id INTEGER PRIMARY KEY,
+    client_id TEXT NOT NULL UNIQUE,
+    client_secret TEXT NOT NULL,
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    install_url TEXT NOT NULL DEFAULT '',
+    scope TEXT NOT NULL,
+    application_token TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'L',
+    installed INTEGER NOT NULL DEFAULT 1,
+    version TEXT NOT NULL DEFAULT '1'
+);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    secret TEXT NOT NULL UNIQUE,
+    scope TEXT NOT NULL,
+    expires_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS oauth_codes (
+    code TEXT PRIMARY KEY,
+    app_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS access_tokens (
+    token TEXT PRIMARY KEY,
+    app_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    token TEXT PRIMARY KEY,
+    app_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    scope TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+"#;
+
 /// The authenticated caller of a method.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caller {

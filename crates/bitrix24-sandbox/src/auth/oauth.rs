@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn a_failed_transaction_leaves_nothing_and_the_connection_usable() {
-        let conn = crate::db::open(None).expect("db");
+        let conn = crate::db::open(None, &[crate::auth::SCHEMA]).expect("db");
         let failed: Result<(), GrantError> = in_transaction(&conn, |c| {
             issue_code(c, 1, 1, "crm", 0)?;
             Err(GrantError::invalid_grant("no"))

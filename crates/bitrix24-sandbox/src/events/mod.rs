@@ -141,6 +141,16 @@ pub fn payload(event: &str, handler_id: Option<i64>, data: &Value, now: i64, aut
     Value::Object(m)
 }
 
+/// Hands the events a committed call raised to delivery: offline rows are stored before the
+/// REST answer leaves (so a following `event.offline.get` sees them), online handlers are
+/// posted to from a spawned task.
+pub fn after_commit(portal: &Arc<Portal>, events: Vec<RaisedEvent>) {
+    if events.is_empty() {
+        return;
+    }
+    dispatch(portal, events);
+}
+
 /// Serves the events of one committed call: queue rows and tokens now, POSTs later.
 pub fn dispatch(portal: &Arc<Portal>, events: Vec<RaisedEvent>) {
     let plan = {

@@ -206,7 +206,7 @@ async fn create_webhook(State(p): State<Arc<Portal>>, body: Json<NewWebhook>) ->
     let scope = body
         .scope
         .clone()
-        .unwrap_or_else(|| crate::builder::DEFAULT_WEBHOOK_SCOPE.to_string());
+        .unwrap_or_else(|| apps::DEFAULT_WEBHOOK_SCOPE.to_string());
     let result = apps::create_webhook(&p.db(), body.user_id.unwrap_or(1), &scope);
     match result {
         Ok(w) => Json(json!({

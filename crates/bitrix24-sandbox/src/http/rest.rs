@@ -91,7 +91,7 @@ pub async fn handle(
     for note in &effects.notes {
         tracing::info!(method = %method_name, "{note}");
     }
-    crate::methods::events::after_commit(&portal, effects.events);
+    crate::events::after_commit(&portal, effects.events);
     match result {
         Ok(answer) => {
             if portal.faults.drops_after_commit(&method_name) {
@@ -113,7 +113,7 @@ fn execute(
     extra_seconds: f64,
 ) -> (Result<Answer, ApiError>, Effects) {
     let mut effects = Effects::default();
-    let Some(spec) = portal.registry.get(&route.method).copied() else {
+    let Some(spec) = crate::methods::registry().get(&route.method).copied() else {
         return (Err(ApiError::method_not_found()), effects);
     };
     let db = portal.db();

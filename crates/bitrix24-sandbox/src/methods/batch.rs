@@ -81,7 +81,7 @@ fn run_command(call: &mut Call<'_>, key: &str, command: &str, out: &mut Collecte
     } else {
         None
     };
-    let spec = match (refused, call.portal.registry.get(&method)) {
+    let spec = match (refused, super::registry().get(&method)) {
         (None, Some(spec)) => *spec,
         (refused, _) => {
             let err = refused.unwrap_or_else(ApiError::method_not_found);

@@ -3,7 +3,8 @@
 //! (protocol.md §7, server-behavior.md §8).
 //!
 //! Methods live in `events/`; delivery (posting to handlers, storing offline rows) lives in
-//! [`crate::events`], and `Sandbox::install_app` / `uninstall_app` in [`crate::install`].
+//! [`crate::events`], which the HTTP layer hands every committed call's events to, and
+//! `Sandbox::install_app` / `uninstall_app` in [`crate::install`].
 
 mod bind;
 mod catalog;
@@ -11,13 +12,9 @@ mod offline;
 mod offline_query;
 mod params;
 
-pub use crate::events as delivery;
-
 pub use catalog::{known_event, EventSpec};
 
-use super::{RaisedEvent, Registry};
-use crate::state::Portal;
-use std::sync::Arc;
+use super::Registry;
 
 /// Tables of the events module.
 ///
@@ -67,14 +64,4 @@ pub fn register(r: &mut Registry) {
     r.add_app_only("event.offline.clear", "basic", offline::clear);
     r.add_app_only("event.offline.error", "basic", offline::error);
     r.add_app_only("event.offline.list", "basic", offline::list);
-}
-
-/// Hands the events a committed call raised to the delivery layer: offline rows are stored
-/// before the REST answer leaves (so a following `event.offline.get` sees them), online
-/// handlers are posted to from a spawned task.
-pub fn after_commit(portal: &Arc<Portal>, events: Vec<RaisedEvent>) {
-    if events.is_empty() {
-        return;
-    }
-    delivery::dispatch(portal, events);
 }

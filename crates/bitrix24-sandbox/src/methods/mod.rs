@@ -17,6 +17,7 @@ use crate::state::Portal;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// A method implementation.
 pub type Handler = fn(&mut Call<'_>) -> Result<Output, ApiError>;
@@ -41,6 +42,12 @@ pub struct MethodSpec {
     pub auth: AuthRule,
     /// The implementation.
     pub handler: Handler,
+}
+
+/// The methods of the sandbox portal, built on first use: the set is fixed by the program.
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::standard)
 }
 
 /// All methods the sandbox answers.

@@ -158,9 +158,7 @@ fn scope(call: &mut Call<'_>) -> Result<Output, ApiError> {
 fn methods(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let full = call.param("full").is_some_and(truthy);
     let only_scope = call.param("scope").and_then(as_string);
-    let names: Vec<&str> = call
-        .portal
-        .registry
+    let names: Vec<&str> = super::registry()
         .iter()
         .filter(|m| match &only_scope {
             Some(s) => m.scope == s,
@@ -178,7 +176,7 @@ fn method_get(call: &mut Call<'_>) -> Result<Output, ApiError> {
         .unwrap_or_default()
         .to_lowercase();
     let spec = (!name.is_empty())
-        .then(|| call.portal.registry.get(&name))
+        .then(|| super::registry().get(&name))
         .flatten();
     let available = spec.is_some_and(|s| {
         call.caller.has_scope(s.scope) && (s.auth == super::AuthRule::Any || call.caller.is_app())

@@ -2,13 +2,13 @@
 //! proxies (`CCrmRestProxyBase`, protocol.md §5, server-behavior.md §4, §7).
 
 use super::entity::Kind;
-use super::listing::{Order, Paging, Query, Select, UfSelect};
-use super::store::{self, Record};
+use super::params::{array_param, entity_id, kind_of};
+use super::store::{self, Order, Paging, Query, Record, Select, UfSelect};
 use super::userfield::{self, UfDef};
 use super::{filter, multifield, values, write};
 use crate::error::ApiError;
 use crate::methods::{Call, Output, Registry};
-use crate::php::value::{intval, is_array};
+use crate::php::value::is_array;
 use serde_json::{json, Map, Value};
 
 /// Method names per kind, in `Kind::ALL` order (the registry wants `&'static str`).
@@ -55,37 +55,6 @@ pub fn register(r: &mut Registry) {
             r.add(name, "crm", handler);
         }
     }
-}
-
-/// The entity kind of a `crm.<kind>.<action>` method name.
-pub fn kind_of(method: &str) -> Result<Kind, ApiError> {
-    method
-        .split('.')
-        .nth(1)
-        .and_then(Kind::from_name)
-        .ok_or_else(ApiError::method_not_found)
-}
-
-/// An array parameter under its accepted spellings (`resolveArrayParam`): as given, UPPER,
-/// Capitalized or `ar`+Capitalized.
-pub fn array_param<'c>(call: &'c Call<'_>, name: &str) -> Option<&'c Value> {
-    let upper = name.to_uppercase();
-    let cap = format!(
-        "{}{}",
-        name.get(..1).unwrap_or("").to_uppercase(),
-        name.get(1..).unwrap_or("")
-    );
-    let ar = format!("ar{cap}");
-    call.param_any(&[name, upper.as_str(), cap.as_str(), ar.as_str()])
-}
-
-/// The `id` parameter: a positive integer or "ID is not defined or invalid.".
-pub fn entity_id(call: &Call<'_>) -> Result<i64, ApiError> {
-    let id = call.param_any(&["id", "ID"]).map_or(0, intval);
-    if id <= 0 {
-        return Err(ApiError::crm("ID is not defined or invalid."));
-    }
-    Ok(id)
 }
 
 fn fields_param(call: &Call<'_>) -> Result<Map<String, Value>, ApiError> {
@@ -333,7 +302,7 @@ fn fields(call: &mut Call<'_>) -> Result<Output, ApiError> {
         }
         out.insert(f.name.to_string(), d);
     }
-    for (name, d) in super::userfield_rows::describe(call.db, kind)? {
+    for (name, d) in userfield::describe(call.db, kind)? {
         out.insert(name, d);
     }
     Ok(Output::new(Value::Object(out)))
@@ -355,7 +324,7 @@ mod tests {
             scopes: vec!["crm".into()],
             admin: true,
         };
-        let spec = portal.registry.get(method).expect("registered");
+        let spec = crate::methods::registry().get(method).expect("registered");
         let params: Map<String, Value> = params.as_object().cloned().unwrap_or_default();
         let db = portal.db();
         let answer = dispatch::run(portal, &db, &caller, spec, params, effects, Mode::default());
@@ -366,7 +335,7 @@ mod tests {
     /// `{"FIELDS": {"ID": id}}`.
     #[test]
     fn writes_raise_entity_events() {
-        let portal = Portal::new(PortalConfig::default(), crate::db::open(None).expect("db"));
+        let portal = Portal::new(PortalConfig::default(), crate::methods::crm::test_db());
         let mut fx = Effects::default();
         let id = call(
             &portal,
@@ -394,7 +363,7 @@ mod tests {
     /// server-behavior.md §4: dropped filter keys leave a note in the sandbox log.
     #[test]
     fn dropped_filter_keys_are_noted() {
-        let portal = Portal::new(PortalConfig::default(), crate::db::open(None).expect("db"));
+        let portal = Portal::new(PortalConfig::default(), crate::methods::crm::test_db());
         let mut fx = Effects::default();
         call(
             &portal,

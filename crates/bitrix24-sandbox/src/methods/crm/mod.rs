@@ -5,17 +5,14 @@ pub mod classic;
 pub mod directory;
 pub mod duplicate;
 pub mod entity;
-pub mod fields;
 pub mod filter;
 pub mod item;
-pub mod listing;
 pub mod multifield;
+pub mod params;
 pub mod schema;
 pub mod seed;
 pub mod store;
 pub mod userfield;
-pub mod userfield_api;
-pub mod userfield_rows;
 pub mod values;
 pub mod write;
 
@@ -26,11 +23,24 @@ use super::Registry;
 /// Tables of the classic CRM entities, their multifields (`crm_fm`) and user fields.
 pub const SCHEMA: &str = schema::SQL;
 
+/// An in-memory database with the tables CRM methods touch (the auth layer's and the CRM's),
+/// for the unit tests of this module.
+#[cfg(test)]
+pub(crate) fn test_db() -> rusqlite::Connection {
+    let schemas = [
+        crate::auth::SCHEMA,
+        SCHEMA,
+        duplicate::SCHEMA,
+        directory::SCHEMA,
+    ];
+    crate::db::open(None, &schemas).expect("in-memory db")
+}
+
 /// Registers the CRM methods.
 pub fn register(r: &mut Registry) {
     directory::register(r);
     duplicate::register(r);
     item::register(r);
     classic::register(r);
-    userfield_api::register(r);
+    userfield::register(r);
 }

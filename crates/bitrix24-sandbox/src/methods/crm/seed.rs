@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn seeded_leads_have_phones_in_mixed_formats() {
-        let conn = crate::db::open(None).expect("db");
+        let conn = crate::methods::crm::test_db();
         seed_leads(&conn, 30, 1_700_000_000).expect("seed");
         let leads: i64 = conn
             .query_row("SELECT COUNT(*) FROM crm_lead", [], |r| r.get(0))

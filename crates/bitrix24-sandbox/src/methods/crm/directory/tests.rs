@@ -3,7 +3,7 @@
 use super::*;
 
 fn db() -> Connection {
-    crate::db::open(None).expect("in-memory db")
+    crate::methods::crm::test_db()
 }
 
 fn list(conn: &Connection, filter: Value, order: &[(&str, &str)]) -> Vec<Value> {

@@ -9,7 +9,7 @@ const CRM_FM: &str = "CREATE TABLE IF NOT EXISTS crm_fm (id INTEGER PRIMARY KEY 
     value_type TEXT NOT NULL, value TEXT NOT NULL COLLATE NOCASE);";
 
 fn db() -> Connection {
-    let conn = crate::db::open(None).expect("in-memory db");
+    let conn = crate::methods::crm::test_db();
     conn.execute_batch(CRM_FM).expect("crm_fm");
     conn
 }

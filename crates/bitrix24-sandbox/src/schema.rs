@@ -1,0 +1,21 @@
+//! Every table of the portal, in dependency order: the auth layer's, then each method
+//! module's. The tables belong to their modules; this list is what a running portal opens.
+
+use crate::{auth, db, methods};
+use rusqlite::Connection;
+use std::path::Path;
+
+/// The schemas of a complete portal, applied in this order.
+pub const ALL: [&str; 5] = [
+    auth::SCHEMA,
+    methods::crm::SCHEMA,
+    methods::crm::duplicate::SCHEMA,
+    methods::crm::directory::SCHEMA,
+    methods::events::SCHEMA,
+];
+
+/// Opens (or creates) a portal database with every table. `None` gives a private in-memory
+/// database.
+pub fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
+    db::open(path, &ALL)
+}

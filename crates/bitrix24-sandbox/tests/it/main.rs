@@ -1,0 +1,26 @@
+//! The sandbox's integration tests, in one binary: each module was a test binary of its own,
+//! and every one of them linked axum, rusqlite and reqwest again. Shared helpers live in
+//! `common/`.
+
+mod common;
+
+mod admin;
+mod auth;
+mod batch;
+mod crm_classic;
+mod crm_directories;
+mod crm_item;
+mod crm_lists;
+mod crm_multifields;
+mod crm_userfields;
+mod durability;
+mod envelope;
+mod events_bind;
+mod events_delivery;
+mod events_offline;
+mod faults;
+mod limits;
+mod oauth;
+mod oauth_faults;
+mod random_bodies;
+mod system;
