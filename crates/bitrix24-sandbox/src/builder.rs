@@ -246,7 +246,6 @@ fn init_portal(
     Ok((app, webhook))
 }
 
-
 /// A running sandbox portal. Dropping it stops the server.
 #[derive(Debug)]
 pub struct Sandbox {
