@@ -2,11 +2,9 @@
 //! handler, prints verified events as JSON lines, refuses forgeries and unbinds on Ctrl-C; the
 //! puller prints the offline queue, finishes a batch a crashed run left reserved, and clears.
 
-mod cli_support;
-
+use crate::cli_support::{free_port, Cli};
 use bitrix24::store::TokenStore;
 use bitrix24::{SecretString, SqliteStore, TokenRecord};
-use cli_support::{free_port, Cli};
 use serde_json::{json, Value};
 use std::process::Stdio;
 use std::time::Duration;

@@ -2,10 +2,8 @@
 //! played over HTTP), status without secrets, refresh, logout, and the bad cases: unknown
 //! profile, no profile, unreachable portal, wrong secret, expired code, forged state.
 
-mod cli_support;
-
+use crate::cli_support::{allow, free_port, Cli};
 use bitrix24_sandbox::AppRegistration;
-use cli_support::{allow, free_port, Cli};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};

@@ -2,9 +2,7 @@
 //! rejects file with their row number and reason, re-runs that add nothing twice (also after
 //! a crash with a batch in flight), dedupe by phone, dry runs and bad files.
 
-mod cli_support;
-
-use cli_support::Cli;
+use crate::cli_support::Cli;
 
 const GOOD_AND_BAD: &str = "TITLE,NAME,PHONE,EMAIL\n\
     Заявка 1,Иван,8 903 227-88-74,ivan@example.com\n\

@@ -1,8 +1,6 @@
 //! `b24 list | head`: a reader that goes away ends the command quietly with exit 0.
 
-mod cli_support;
-
-use cli_support::Cli;
+use crate::cli_support::Cli;
 use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader};
 

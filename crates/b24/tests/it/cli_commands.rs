@@ -1,9 +1,7 @@
 //! `b24 call`, `b24 list` and `b24 find-phone` against the sandbox: nested parameters, output
 //! formats, filters, phone search in any format, and the exit codes of bad input.
 
-mod cli_support;
-
-use cli_support::Cli;
+use crate::cli_support::Cli;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

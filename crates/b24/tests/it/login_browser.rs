@@ -5,6 +5,7 @@
 //! Chromium and chromedriver are required: without them this test fails (it never skips)
 //! and says how to install them. `.ci/run` installs them.
 
+use crate::cli_support::{command as b24, free_port};
 use bitrix24_sandbox::{AppRegistration, Limits, Sandbox};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -131,17 +132,6 @@ async fn login_in_a_headless_browser_stores_the_tokens() {
     let _ = meta;
 }
 
-/// `b24` with its config in `dir` and nothing from the user's environment.
-fn b24(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_b24"));
-    cmd.env("B24_CONFIG_DIR", dir)
-        .env_remove("B24_WEBHOOK")
-        .env_remove("B24_PROFILE")
-        .env_remove("B24_CLIENT_SECRET")
-        .kill_on_drop(true);
-    cmd
-}
-
 /// Finds chromedriver and checks chromium, or fails saying how to get them.
 fn require_browser() -> std::path::PathBuf {
     let driver = find_in_path(CHROMEDRIVER);
@@ -172,12 +162,6 @@ fn find_in_path(name: &str) -> Option<std::path::PathBuf> {
     std::env::split_paths(&path)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
-}
-
-/// A loopback port that was free a moment ago.
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
 }
 
 /// A running chromedriver, killed when dropped.

@@ -2,10 +2,8 @@
 //! debug stop, a half-written chunk, and a process killed mid-way) with exactly the same rows:
 //! none twice, none missing.
 
-mod cli_support;
-
+use crate::cli_support::Cli;
 use bitrix24_sandbox::{FaultConfig, Limits};
-use cli_support::Cli;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::Path;

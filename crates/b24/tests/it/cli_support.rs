@@ -1,6 +1,5 @@
 //! Shared steps of the CLI tests: run the `b24` binary with its own config directory against
 //! an in-process sandbox, and play the user's browser on the consent page.
-#![allow(dead_code)] // each test crate uses a different subset
 
 use bitrix24_sandbox::{Limits, Sandbox};
 use std::path::{Path, PathBuf};
