@@ -341,9 +341,22 @@ impl Sandbox {
         )
     }
 
-    /// Moves the sandbox clock forward (expires codes and tokens without sleeping).
+    /// Moves the sandbox clock forward: codes and tokens expire and the rate bucket drains
+    /// without sleeping. Negative, NaN, infinite and over-100-year moves are ignored.
     pub fn advance_clock(&self, seconds: f64) {
         self.portal.clock.advance(seconds);
+    }
+
+    /// Stops the sandbox clock: time passes only through [`Self::advance_clock`], so a test
+    /// gets exact figures from the rate bucket (and token expiry) whatever the machine's
+    /// speed. Clients that pace themselves on real time see 503s against a frozen clock.
+    pub fn freeze_clock(&self) {
+        self.portal.clock.freeze();
+    }
+
+    /// Lets real time run again from where the frozen clock stands.
+    pub fn resume_clock(&self) {
+        self.portal.clock.resume();
     }
 
     /// Replaces the faults in force.

@@ -24,6 +24,33 @@ pub struct FaultConfig {
     pub only_methods: Option<Vec<String>>,
 }
 
+/// The most latency one request can get: ten minutes (a real proxy gives up long before).
+pub const MAX_LATENCY_MS: u64 = 600_000;
+
+impl FaultConfig {
+    /// Checks the numbers: latency up to [`MAX_LATENCY_MS`], shares from 0.0 to 1.0. The
+    /// admin API refuses a configuration that fails with 400 and this message.
+    pub fn check(&self) -> Result<(), String> {
+        if self.latency_ms > MAX_LATENCY_MS {
+            return Err(format!(
+                "latency_ms must be from 0 to {MAX_LATENCY_MS} (ten minutes), got {}",
+                self.latency_ms
+            ));
+        }
+        for (name, share) in [
+            ("query_limit_share", self.query_limit_share),
+            ("html_500_share", self.html_500_share),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(format!(
+                    "{name} is a probability from 0.0 to 1.0, got {share}"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// What to do with one request before it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Injected {
@@ -58,6 +85,8 @@ impl Faults {
     }
 
     /// Decides the fault for one request of `method` (lower-case) and its added latency.
+    /// A configuration set from Rust without [`FaultConfig::check`] is taken at its nearest
+    /// valid values (latency capped at [`MAX_LATENCY_MS`]; shares outside 0..1 act as 0 or 1).
     pub fn decide(&self, method: &str) -> (Injected, Duration) {
         let c = self.lock();
         if let Some(only) = &c.only_methods {
@@ -65,7 +94,7 @@ impl Faults {
                 return (Injected::None, Duration::ZERO);
             }
         }
-        let latency = Duration::from_millis(c.latency_ms);
+        let latency = Duration::from_millis(c.latency_ms.min(MAX_LATENCY_MS));
         let mut rng = rand::rng();
         let injected = if c.query_limit_share > 0.0 && rng.random::<f64>() < c.query_limit_share {
             Injected::QueryLimit

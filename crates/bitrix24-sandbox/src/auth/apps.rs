@@ -99,6 +99,14 @@ pub fn seed_users(conn: &Connection, now: i64) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Whether the portal has a user with this id.
+pub fn user_exists(conn: &Connection, user_id: i64) -> rusqlite::Result<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM users WHERE id = ?1", [user_id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
 /// Registers (installs) an OAuth application with fresh credentials.
 pub fn register_app(conn: &Connection, reg: &AppRegistration) -> rusqlite::Result<App> {
     let client_id = format!("local.{}.{}", secret::hex(14), secret::alnum(8));

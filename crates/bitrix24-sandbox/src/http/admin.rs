@@ -8,12 +8,14 @@ use crate::auth::{apps, oauth};
 use crate::config::Limits;
 use crate::faults::FaultConfig;
 use crate::state::Portal;
-use axum::extract::{Request, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -21,7 +23,7 @@ use std::sync::Arc;
 /// Admin routes, without the guard.
 fn routes() -> Router<Arc<Portal>> {
     Router::new()
-        .route("/_sandbox/clock", get(clock))
+        .route("/_sandbox/clock", get(clock).post(set_clock))
         .route("/_sandbox/clock/advance", post(advance))
         .route(
             "/_sandbox/faults",
@@ -69,6 +71,34 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A JSON body whose every fault (not JSON, wrong field types, numbers out of range for
+/// their type) is a 400 `SANDBOX_BAD_REQUEST` saying what was wrong, like the handlers' own
+/// checks, instead of axum's plain-text 415/422.
+struct Body<T>(T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) => Err(bad(rejection_text(&e))),
+        }
+    }
+}
+
+fn rejection_text(e: &JsonRejection) -> String {
+    match e {
+        JsonRejection::MissingJsonContentType(_) => {
+            "send a JSON body with Content-Type: application/json".into()
+        }
+        other => format!("the JSON body was not understood: {}", other.body_text()),
+    }
+}
+
+/// The largest `count` of `/_sandbox/seed/leads`: ten million rows (a few GB of data file).
+pub const MAX_SEED: usize = 10_000_000;
+
 fn bad(msg: impl Into<String>) -> Response {
     (
         StatusCode::BAD_REQUEST,
@@ -86,8 +116,32 @@ fn internal(e: impl std::fmt::Display) -> Response {
         .into_response()
 }
 
+fn clock_state(p: &Portal) -> Json<Value> {
+    Json(json!({
+        "now": p.clock.now(),
+        "offset_seconds": p.clock.offset(),
+        "frozen": p.clock.is_frozen(),
+    }))
+}
+
 async fn clock(State(p): State<Arc<Portal>>) -> Json<Value> {
-    Json(json!({"now": p.clock.now(), "offset_seconds": p.clock.offset()}))
+    clock_state(&p)
+}
+
+#[derive(Deserialize)]
+struct SetClock {
+    frozen: bool,
+}
+
+/// Freezes the clock (`{"frozen": true}`: time passes only by `/_sandbox/clock/advance`) or
+/// lets it run with real time again (`{"frozen": false}`).
+async fn set_clock(State(p): State<Arc<Portal>>, Body(body): Body<SetClock>) -> Json<Value> {
+    if body.frozen {
+        p.clock.freeze();
+    } else {
+        p.clock.resume();
+    }
+    clock_state(&p)
 }
 
 #[derive(Deserialize)]
@@ -95,18 +149,23 @@ struct Advance {
     seconds: f64,
 }
 
-async fn advance(State(p): State<Arc<Portal>>, body: Json<Advance>) -> Json<Value> {
-    p.clock.advance(body.seconds);
-    Json(json!({"now": p.clock.now(), "offset_seconds": p.clock.offset()}))
+async fn advance(State(p): State<Arc<Portal>>, Body(body): Body<Advance>) -> Response {
+    match p.clock.try_advance(body.seconds) {
+        Ok(()) => clock_state(&p).into_response(),
+        Err(e) => bad(e.to_string()),
+    }
 }
 
 async fn get_faults(State(p): State<Arc<Portal>>) -> Json<FaultConfig> {
     Json(p.faults.get())
 }
 
-async fn set_faults(State(p): State<Arc<Portal>>, body: Json<FaultConfig>) -> Json<FaultConfig> {
-    p.faults.set(body.0);
-    Json(p.faults.get())
+async fn set_faults(State(p): State<Arc<Portal>>, Body(body): Body<FaultConfig>) -> Response {
+    if let Err(e) = body.check() {
+        return bad(e);
+    }
+    p.faults.set(body);
+    Json(p.faults.get()).into_response()
 }
 
 async fn clear_faults(State(p): State<Arc<Portal>>) -> Json<FaultConfig> {
@@ -120,12 +179,22 @@ struct SetLimits {
     operating_limit: Option<f64>,
 }
 
-async fn set_limits(State(p): State<Arc<Portal>>, body: Json<SetLimits>) -> Response {
-    if let Some(l) = &body.limits {
-        match l.parse::<Limits>() {
-            Ok(limits) => p.rate.set_limits(limits),
-            Err(e) => return bad(e),
+async fn set_limits(State(p): State<Arc<Portal>>, Body(body): Body<SetLimits>) -> Response {
+    // Check everything before changing anything: a refused call changes nothing.
+    let limits = match body.limits.as_deref().map(str::parse::<Limits>) {
+        Some(Err(e)) => return bad(e),
+        Some(Ok(l)) => Some(l),
+        None => None,
+    };
+    if let Some(s) = body.operating_limit {
+        if !(s.is_finite() && s >= 0.0) {
+            return bad(format!(
+                "operating_limit must be a finite number of seconds, 0 or more, got {s}"
+            ));
         }
+    }
+    if let Some(limits) = limits {
+        p.rate.set_limits(limits);
     }
     if let Some(s) = body.operating_limit {
         p.operating.set_limit(s);
@@ -144,7 +213,7 @@ struct NewApp {
     install_url: Option<String>,
 }
 
-async fn register_app(State(p): State<Arc<Portal>>, body: Json<NewApp>) -> Response {
+async fn register_app(State(p): State<Arc<Portal>>, Body(body): Body<NewApp>) -> Response {
     let defaults = apps::AppRegistration::default();
     let reg = apps::AppRegistration {
         name: body.name.clone().unwrap_or(defaults.name),
@@ -174,15 +243,21 @@ struct IssueTokens {
 async fn issue_tokens(
     State(p): State<Arc<Portal>>,
     axum::extract::Path(client_id): axum::extract::Path<String>,
-    body: Json<IssueTokens>,
+    Body(body): Body<IssueTokens>,
 ) -> Response {
     let db = p.db();
+    let user_id = body.user_id.unwrap_or(1);
+    match apps::user_exists(&db, user_id) {
+        Ok(true) => {}
+        Ok(false) => return bad(no_user(user_id)),
+        Err(e) => return internal(e),
+    }
     let app = match apps::app_by_client_id(&db, &client_id) {
         Ok(Some(app)) => app,
         Ok(None) => return bad(format!("no app with client_id {client_id}")),
         Err(e) => return internal(e),
     };
-    match oauth::issue_tokens(&db, app.id, body.user_id.unwrap_or(1), &app.scope, p.unix()) {
+    match oauth::issue_tokens(&db, app.id, user_id, &app.scope, p.unix()) {
         Ok(t) => Json(json!({
             "access_token": t.access_token,
             "refresh_token": t.refresh_token,
@@ -202,12 +277,23 @@ struct NewWebhook {
     scope: Option<String>,
 }
 
-async fn create_webhook(State(p): State<Arc<Portal>>, body: Json<NewWebhook>) -> Response {
+fn no_user(user_id: i64) -> String {
+    format!("no user with id {user_id}: the sandbox has users 1 (administrator) and 2")
+}
+
+async fn create_webhook(State(p): State<Arc<Portal>>, Body(body): Body<NewWebhook>) -> Response {
     let scope = body
         .scope
         .clone()
         .unwrap_or_else(|| apps::DEFAULT_WEBHOOK_SCOPE.to_string());
-    let result = apps::create_webhook(&p.db(), body.user_id.unwrap_or(1), &scope);
+    let user_id = body.user_id.unwrap_or(1);
+    let db = p.db();
+    match apps::user_exists(&db, user_id) {
+        Ok(true) => {}
+        Ok(false) => return bad(no_user(user_id)),
+        Err(e) => return internal(e),
+    }
+    let result = apps::create_webhook(&db, user_id, &scope);
     match result {
         Ok(w) => Json(json!({
             "id": w.id,
@@ -225,8 +311,11 @@ struct Seed {
     count: usize,
 }
 
-async fn seed_leads(State(p): State<Arc<Portal>>, body: Json<Seed>) -> Response {
+async fn seed_leads(State(p): State<Arc<Portal>>, Body(body): Body<Seed>) -> Response {
     let count = body.count;
+    if count > MAX_SEED {
+        return bad(format!("count must be from 0 to {MAX_SEED}, got {count}"));
+    }
     let task = tokio::task::spawn_blocking(move || {
         let db = p.db();
         crate::methods::crm::seed::seed_leads(&db, count, p.unix())

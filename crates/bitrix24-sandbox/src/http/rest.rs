@@ -34,7 +34,7 @@ pub async fn handle(
         return response::error(&ApiError::method_not_found(), false);
     };
     portal.stats.count(&route.method);
-    if let Err(err) = portal.rate.admit() {
+    if let Err(err) = portal.rate.admit(portal.clock.now()) {
         return response::error(&err, route.xml);
     }
     let (injected, latency) = portal.faults.decide(&route.method);

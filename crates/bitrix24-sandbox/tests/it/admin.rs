@@ -123,3 +123,111 @@ async fn drives_the_portal_over_http() {
         .unwrap();
     assert_eq!(bad.status().as_u16(), 400);
 }
+
+async fn admin_send(s: &Sandbox, method: reqwest::Method, path: &str, body: &str) -> (u16, Value) {
+    let resp = http()
+        .request(method, format!("{}/_sandbox/{path}", s.url()))
+        .header("X-Sandbox-Key", "k3y")
+        .header("Content-Type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// A frozen clock moves only when advanced, over HTTP too; `GET /_sandbox/clock` says so.
+#[tokio::test]
+async fn the_clock_can_be_frozen_and_run_again() {
+    let s = admin_sandbox().await;
+    let frozen = admin_post(&s, "clock", json!({"frozen": true})).await;
+    assert_eq!(frozen["frozen"], true);
+    let (_, read) = admin_send(&s, reqwest::Method::GET, "clock", "").await;
+    assert_eq!(read["now"], frozen["now"], "no time passed while frozen");
+    let moved = admin_post(&s, "clock/advance", json!({"seconds": 2.5})).await;
+    let step = moved["now"].as_f64().unwrap() - frozen["now"].as_f64().unwrap();
+    assert!((step - 2.5).abs() < 1e-6, "moved by {step}");
+    let running = admin_post(&s, "clock", json!({"frozen": false})).await;
+    assert_eq!(running["frozen"], false);
+    assert!(running["now"].as_f64().unwrap() >= moved["now"].as_f64().unwrap());
+}
+
+/// Numbers the admin API cannot use get a 400 `SANDBOX_BAD_REQUEST` that names the problem,
+/// and change nothing.
+#[tokio::test]
+async fn bad_numbers_are_refused_with_400() {
+    let s = admin_sandbox().await;
+    let post = reqwest::Method::POST;
+    let cases = [
+        (
+            "clock/advance",
+            r#"{"seconds": -5}"#,
+            "never runs backwards",
+        ),
+        ("clock/advance", r#"{"seconds": 1e300}"#, "finite number"),
+        ("clock/advance", r#"{"seconds": 1e999}"#, "not understood"),
+        ("clock/advance", r#"{"seconds": "soon"}"#, "not understood"),
+        ("clock/advance", r#"{oops"#, "not understood"),
+        ("clock", r#"{"frozen": "yes"}"#, "not understood"),
+        ("faults", r#"{"latency_ms": -1}"#, "not understood"),
+        ("faults", r#"{"latency_ms": 1.5}"#, "not understood"),
+        (
+            "faults",
+            r#"{"latency_ms": 18446744073709551616}"#,
+            "not understood",
+        ),
+        (
+            "faults",
+            r#"{"latency_ms": 86400000}"#,
+            "latency_ms must be",
+        ),
+        ("faults", r#"{"query_limit_share": 1.5}"#, "probability"),
+        ("faults", r#"{"html_500_share": -0.1}"#, "probability"),
+        ("limits", r#"{"operating_limit": -1}"#, "operating_limit"),
+        (
+            "limits",
+            r#"{"limits": "standard", "operating_limit": -1}"#,
+            "operating_limit",
+        ),
+        ("seed/leads", r#"{"count": -1}"#, "not understood"),
+        ("seed/leads", r#"{"count": 100000000000}"#, "count must be"),
+        ("webhooks", r#"{"user_id": 99}"#, "no user with id 99"),
+        (
+            "webhooks",
+            r#"{"user_id": 9223372036854775808}"#,
+            "not understood",
+        ),
+    ];
+    for (path, body, says) in cases {
+        let (status, answer) = admin_send(&s, post.clone(), path, body).await;
+        assert_eq!(status, 400, "{path} {body}: {answer}");
+        assert_eq!(answer["error"], "SANDBOX_BAD_REQUEST", "{path} {body}");
+        let text = answer["error_description"].as_str().unwrap_or("");
+        assert!(text.contains(says), "{path} {body}: {text}");
+    }
+    let client_id = s.app().client_id.clone();
+    let (status, answer) = admin_send(
+        &s,
+        post.clone(),
+        &format!("apps/{client_id}/tokens"),
+        r#"{"user_id": 0}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (400, Some("SANDBOX_BAD_REQUEST"))
+    );
+    // Nothing changed: the clock did not move, no fault is set, the limits are the same.
+    let (_, clock) = admin_send(&s, reqwest::Method::GET, "clock", "").await;
+    assert!(
+        clock["offset_seconds"].as_f64().unwrap().abs() < 1.0,
+        "{clock}"
+    );
+    let (_, faults) = admin_send(&s, reqwest::Method::GET, "faults", "").await;
+    assert_eq!(faults["latency_ms"], 0);
+    assert_eq!(faults["query_limit_share"], 0.0);
+    let limits = admin_post(&s, "limits", json!({})).await;
+    assert_eq!(limits["limits"], "Off", "{limits}");
+    assert_eq!(limits["operating_limit"], 480.0);
+}
