@@ -9,6 +9,9 @@
 //! - The caller's credentials apply to every command; only the scope is checked again, and a
 //!   missing scope gives `insufficient_scope` with an empty description.
 //! - The answer is always HTTP 200; empty parts print as `[]`.
+//! - Injected latency on the batch is the time its commands took, as on a slow server: each
+//!   command is charged an equal share (and, like any call, counted by the operating limit
+//!   only when it took over 0.1 s).
 
 use super::dispatch::{self, Mode};
 use super::{Call, Output, Registry};
@@ -40,7 +43,14 @@ fn batch(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let cmd = find_ci(&call.params, "cmd").cloned().unwrap_or(Value::Null);
     let halt = find_ci(&call.params, "halt").is_some_and(value::truthy);
     let mut out = Collected::default();
-    for (index, (key, command)) in value::entries(&cmd).into_iter().enumerate() {
+    let entries = value::entries(&cmd);
+    let runnable = entries
+        .iter()
+        .take(MAX_COMMANDS)
+        .filter(|(_, c)| c.is_string())
+        .count();
+    let latency_share = call.injected_seconds / runnable.max(1) as f64;
+    for (index, (key, command)) in entries.into_iter().enumerate() {
         let Value::String(command) = command else {
             continue;
         };
@@ -53,7 +63,7 @@ fn batch(call: &mut Call<'_>) -> Result<Output, ApiError> {
             out.error.insert(key, err.body());
             true
         } else {
-            run_command(call, &key, command, &mut out)
+            run_command(call, &key, command, latency_share, &mut out)
         };
         if failed && halt {
             break;
@@ -68,8 +78,15 @@ fn batch(call: &mut Call<'_>) -> Result<Output, ApiError> {
     })))
 }
 
-/// Runs one command; returns true when it failed.
-fn run_command(call: &mut Call<'_>, key: &str, command: &str, out: &mut Collected) -> bool {
+/// Runs one command charged with `latency` seconds of injected latency; returns true when it
+/// failed.
+fn run_command(
+    call: &mut Call<'_>,
+    key: &str,
+    command: &str,
+    latency: f64,
+    out: &mut Collected,
+) -> bool {
     let (path, query) = command.split_once('?').unwrap_or((command, ""));
     let method = path.trim().to_lowercase();
     let refused = if matches!(method.as_str(), "batch" | "download" | "upload") {
@@ -104,7 +121,7 @@ fn run_command(call: &mut Call<'_>, key: &str, command: &str, out: &mut Collecte
         call.effects,
         Mode {
             in_batch: true,
-            extra_seconds: 0.0,
+            extra_seconds: latency,
         },
     ) {
         Ok(answer) => {

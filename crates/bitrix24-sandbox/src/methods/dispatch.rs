@@ -67,6 +67,7 @@ pub fn run(
         params,
         start,
         now: started_at,
+        injected_seconds: mode.extra_seconds,
         effects,
     };
     let raised_before = call.effects.events.len();

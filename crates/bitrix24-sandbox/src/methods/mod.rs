@@ -182,6 +182,9 @@ pub struct Call<'a> {
     pub start: i64,
     /// Sandbox time when the call began, unix seconds.
     pub now: f64,
+    /// Injected latency this call is charged with, seconds (a batch hands it on to its
+    /// commands).
+    pub injected_seconds: f64,
     /// Events and notes the call leaves behind.
     pub effects: &'a mut Effects,
 }

@@ -159,9 +159,56 @@ async fn operating_time_limit() {
     assert_eq!(r.status, 200, "{}", r.text);
 }
 
-/// protocol.md §3.3: the outer batch is not counted, each command inside it is.
+/// protocol.md §3.3: the outer batch is not counted, each command inside it is. A slow batch
+/// is slow because its commands are, so its injected latency is charged to them in equal
+/// shares, and the budget they use up blocks the method inside and outside batches alike.
 #[tokio::test]
-async fn batch_commands_count_against_their_own_method() {
+async fn batch_latency_is_charged_to_its_commands() {
+    let s = with_limits(Limits::Off).await;
+    s.set_operating_limit(0.2);
+    s.set_faults(FaultConfig {
+        latency_ms: 500,
+        only_methods: Some(vec!["batch".into()]),
+        ..Default::default()
+    });
+    let cmd = json!({"cmd": {"a": "server.time", "b": "profile"}});
+    let first = post_json(&s.webhook_url(), "batch", &cmd).await;
+    let times = &first.result()["result_time"];
+    for key in ["a", "b"] {
+        let t = &times[key];
+        assert!(t["processing"].as_f64().unwrap() >= 0.25, "{key}: {t}");
+        assert!(t["operating"].as_f64().unwrap() >= 0.25, "{key}: {t}");
+    }
+    assert!(
+        first.body["time"].get("operating").is_none(),
+        "the batch itself is not counted: {}",
+        first.text
+    );
+    assert!(first.body["time"]["processing"].as_f64().unwrap() >= 0.5);
+    // Both methods used more than their 0.2 s: the next calls of them are refused, in a batch
+    // and directly.
+    let second = post_json(&s.webhook_url(), "batch", &cmd).await;
+    for key in ["a", "b"] {
+        assert_eq!(
+            second.result()["result_error"][key]["error"],
+            "OPERATION_TIME_LIMIT",
+            "{}",
+            second.text
+        );
+    }
+    let direct = get_raw(&s.webhook_url(), "server.time", "").await;
+    assert_eq!(direct.error(), (429, "OPERATION_TIME_LIMIT"));
+    // Other methods are not affected.
+    assert_eq!(
+        get_raw(&s.webhook_url(), "user.current", "").await.status,
+        200
+    );
+}
+
+/// A share of 0.1 s or less is not counted, as any call that short: 300 ms over ten commands
+/// leaves the budget untouched.
+#[tokio::test]
+async fn short_shares_of_batch_latency_are_not_counted() {
     let s = with_limits(Limits::Off).await;
     s.set_operating_limit(0.2);
     s.set_faults(FaultConfig {
@@ -169,9 +216,10 @@ async fn batch_commands_count_against_their_own_method() {
         only_methods: Some(vec!["batch".into()]),
         ..Default::default()
     });
-    // The batch's own latency is not charged to anything: its commands stay allowed.
+    let cmd: Vec<Value> = (0..10).map(|_| json!("server.time")).collect();
     for _ in 0..3 {
-        let r = post_json(&s.webhook_url(), "batch", &json!({"cmd": ["server.time"]})).await;
+        let r = post_json(&s.webhook_url(), "batch", &json!({"cmd": cmd})).await;
         assert_eq!(r.result()["result_error"], json!([]), "{}", r.text);
+        assert_eq!(r.result()["result_time"][9]["operating"], 0.0, "{}", r.text);
     }
 }
