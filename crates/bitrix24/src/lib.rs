@@ -81,6 +81,7 @@ pub mod list;
 
 mod client;
 mod limiter;
+mod numbers;
 mod response;
 mod retry;
 mod transport;

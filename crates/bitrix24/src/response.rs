@@ -2,6 +2,7 @@
 //! value or an [`Error`].
 
 use crate::error::{ApiErrorCode, Error, ErrorKind, Result};
+use crate::numbers;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -31,8 +32,10 @@ impl<T> Response<T> {
     }
 }
 
-/// The `time` block of an answer. "The set may vary" (the docs), so every field is optional
-/// and a field of an unexpected type is dropped instead of failing the call.
+/// The `time` block of an answer. "The set may vary" (the docs), so every field is optional.
+/// Every number is checked on the way in: a field of an unexpected type or outside its
+/// meaning (`"NaN"`, `"inf"`, a negative span, a time past year 9999) is dropped (`None`)
+/// instead of failing the call, so what is here is always finite and non-negative.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Time {
@@ -58,35 +61,18 @@ impl Time {
     /// Reads a `time` object leniently (numbers may come as strings).
     pub(crate) fn from_value(v: &Value) -> Option<Time> {
         let o = v.as_object()?;
-        let f = |k: &str| o.get(k).and_then(lenient_f64);
+        let get = |k: &str| o.get(k).unwrap_or(&Value::Null);
         let s = |k: &str| o.get(k).and_then(Value::as_str).map(str::to_string);
         Some(Time {
-            start: f("start"),
-            finish: f("finish"),
-            duration: f("duration"),
-            processing: f("processing"),
+            start: numbers::unix_time_f64(get("start")),
+            finish: numbers::unix_time_f64(get("finish")),
+            duration: numbers::seconds(get("duration")),
+            processing: numbers::seconds(get("processing")),
             date_start: s("date_start"),
             date_finish: s("date_finish"),
-            operating: f("operating"),
-            operating_reset_at: f("operating_reset_at").map(|x| x as i64),
+            operating: numbers::seconds(get("operating")),
+            operating_reset_at: numbers::unix_time(get("operating_reset_at")),
         })
-    }
-}
-
-fn lenient_f64(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// A `next`/`total` value: an integer, sometimes sent as a string.
-pub(crate) fn lenient_u64(v: &Value) -> Option<u64> {
-    match v {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f.max(0.0) as u64)),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
     }
 }
 
@@ -107,7 +93,8 @@ pub(crate) fn decode_envelope(status: u16, body: &[u8]) -> Result<Response<Value
     let Some(Value::Object(mut map)) = parsed else {
         return Err(not_json(status, body));
     };
-    if let Some(code) = map.get("error") {
+    // `"error": null` says "no error" (JSON-RPC style servers and some proxies send it).
+    if let Some(code) = map.get("error").filter(|code| !code.is_null()) {
         return Err(api_error(code, &map, Some(status)));
     }
     if !(200..300).contains(&status) {
@@ -129,10 +116,30 @@ pub(crate) fn decode_envelope(status: u16, body: &[u8]) -> Result<Response<Value
     };
     Ok(Response {
         result,
-        next: map.get("next").and_then(lenient_u64),
-        total: map.get("total").and_then(lenient_u64),
+        next: next_offset(map.get("next"), status)?,
+        total: map.get("total").and_then(numbers::count),
         time: map.get("time").and_then(Time::from_value),
     })
+}
+
+/// `next`, which decides whether a list goes on: a value that is not a row offset is an
+/// error, because reading it as "no more pages" would cut the list short without a word.
+/// (`total` and `time` only inform, so a broken one is dropped instead.)
+fn next_offset(next: Option<&Value>, status: u16) -> Result<Option<u64>> {
+    match next {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match numbers::count(v) {
+            Some(n) => Ok(Some(n)),
+            None => Err(Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "the answer's `next` is {}, not a row offset (a whole number from 0 to 2^53)",
+                    excerpt(v.to_string().as_bytes(), 40)
+                ),
+            )
+            .with_status(status)),
+        },
+    }
 }
 
 /// The error of an `{error, error_description}` object.
@@ -211,6 +218,60 @@ mod tests {
         assert_eq!(t.operating, Some(2.25));
         assert_eq!(t.operating_reset_at, Some(1705765533));
         assert_eq!(t.finish, None);
+    }
+
+    /// The confirmed panic (issue 8): `"finish": "NaN"` beside `operating` and
+    /// `operating_reset_at` reached `Duration::from_secs_f64` in the limiter.
+    #[test]
+    fn a_nan_finish_is_dropped_and_the_limiter_survives_it() {
+        let body = br#"{"result":1,"time":{"start":"NaN","finish":"NaN","operating":479,"operating_reset_at":1705765533}}"#;
+        let t = decode_envelope(200, body).unwrap().time.unwrap();
+        assert_eq!((t.start, t.finish), (None, None));
+        assert_eq!(t.operating, Some(479.0));
+        let tracker = crate::limiter::OperatingTracker::new(480.0, 24.0);
+        let now = std::time::Instant::now();
+        tracker.record("crm.lead.list", &t, now);
+        assert_eq!(tracker.wait_for("crm.lead.list", now), None);
+    }
+
+    #[test]
+    fn every_time_number_outside_its_meaning_is_dropped() {
+        for bad in [
+            r#""NaN""#,
+            r#""inf""#,
+            r#""-Infinity""#,
+            r#""1e999""#,
+            "-1",
+            "1e300",
+            "[]",
+            r#""x""#,
+        ] {
+            let body = format!(
+                r#"{{"result":1,"time":{{"start":{bad},"finish":{bad},"duration":{bad},"processing":{bad},"operating":{bad},"operating_reset_at":{bad}}}}}"#
+            );
+            let t = decode_envelope(200, body.as_bytes()).unwrap().time.unwrap();
+            assert_eq!(t, Time::default(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_next_that_is_no_row_offset_is_an_error_and_a_bad_total_is_dropped() {
+        for bad in [
+            r#""NaN""#, r#""inf""#, "-1", r#""-1""#, "1.5", "1e300", "[]", "true",
+        ] {
+            let body = format!(r#"{{"result":[],"next":{bad}}}"#);
+            let e = decode_envelope(200, body.as_bytes()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Decode, "{bad}");
+            assert!(e.to_string().contains("`next`"), "{e}");
+            let body = format!(r#"{{"result":[],"total":{bad}}}"#);
+            assert_eq!(
+                decode_envelope(200, body.as_bytes()).unwrap().total,
+                None,
+                "{bad}"
+            );
+        }
+        let r = decode_envelope(200, br#"{"result":[],"next":null,"total":"7"}"#).unwrap();
+        assert_eq!((r.next, r.total), (None, Some(7)));
     }
 
     #[test]

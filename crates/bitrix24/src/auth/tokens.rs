@@ -1,7 +1,9 @@
 //! Token types: the answer of `/oauth/token/` and the record a token store keeps per portal.
 
+use crate::numbers;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The answer of the OAuth server's `/oauth/token/` to a code exchange or a refresh
@@ -14,11 +16,13 @@ pub struct TokenResponse {
     pub access_token: SecretString,
     /// The new refresh token; the one just used must not be used again.
     pub refresh_token: SecretString,
-    /// Unix time when the access token expires (seen on refresh answers).
-    #[serde(default, deserialize_with = "lenient_number")]
+    /// Unix time when the access token expires (seen on refresh answers); `None` when
+    /// absent or not a unix time.
+    #[serde(default, deserialize_with = "unix_time")]
     pub expires: Option<i64>,
-    /// Lifetime of the access token in seconds.
-    #[serde(default, deserialize_with = "lenient_number")]
+    /// Lifetime of the access token in seconds; `None` when absent or not a positive
+    /// number of seconds (at most ten years).
+    #[serde(default, deserialize_with = "lifetime")]
     pub expires_in: Option<i64>,
     /// Granted scopes, comma-separated.
     #[serde(default)]
@@ -35,8 +39,8 @@ pub struct TokenResponse {
     /// The portal's id; stays the same when the portal's domain changes.
     #[serde(default)]
     pub member_id: String,
-    /// The user the tokens act as (seen on refresh answers).
-    #[serde(default, deserialize_with = "lenient_number")]
+    /// The user the tokens act as (seen on refresh answers); `None` when absent or not an id.
+    #[serde(default, deserialize_with = "id")]
     pub user_id: Option<u64>,
     /// The app status letter (`L`, `F`, `D`, `T`, `P`).
     #[serde(default)]
@@ -195,27 +199,29 @@ impl<'de> Deserialize<'de> for TokenRecord {
     }
 }
 
-/// A number that PHP may have sent as a JSON number or as a numeric string; `null` is none.
-fn lenient_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+/// Reads a number field of a token answer with one of the `numbers` checks. PHP may send
+/// a JSON number or numeric text; anything out of range is `None`, so the record falls back
+/// to its defaults rather than failing a token answer (or expiring at once) over one field.
+fn checked<'de, D, T>(
+    deserializer: D,
+    check: fn(&Value) -> Option<T>,
+) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
-    T: std::str::FromStr + TryFrom<i64>,
 {
-    use serde::de::Error as _;
-    match serde_json::Value::deserialize(deserializer)? {
-        serde_json::Value::Null => Ok(None),
-        serde_json::Value::Number(n) => n
-            .as_i64()
-            .and_then(|n| T::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| D::Error::custom("a number out of range")),
-        serde_json::Value::String(s) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| D::Error::custom("a string that is not a number")),
-        _ => Err(D::Error::custom("expected a number")),
-    }
+    Ok(check(&Value::deserialize(deserializer)?))
+}
+
+fn unix_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    checked(d, numbers::unix_time)
+}
+
+fn lifetime<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    checked(d, numbers::lifetime)
+}
+
+fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    checked(d, numbers::id)
 }
 
 /// Seconds since the Unix epoch on this machine's clock.
@@ -256,6 +262,34 @@ mod tests {
         assert_eq!(rec.user_id, Some(7));
         assert!(!rec.expires_within(60));
         assert!(rec.expires_within(3700));
+    }
+
+    /// A lifetime of zero or less would expire the record at once (a refresh on every call);
+    /// NaN, inf or a fraction is no lifetime: each falls back to `expires`, then to 3600 s.
+    #[test]
+    fn hostile_numbers_in_a_token_answer_fall_back_to_defaults() {
+        for bad in [
+            r#""NaN""#, r#""inf""#, "-1", r#""-5""#, "1e300", "[]", r#""x""#,
+        ] {
+            let r = answer(&format!(
+                r#"{{"access_token":"a","refresh_token":"r","expires_in":{bad},"expires":{bad},"user_id":{bad}}}"#
+            ));
+            assert_eq!(
+                (r.expires_in, r.expires, r.user_id),
+                (None, None, None),
+                "{bad}"
+            );
+            let rec = TokenRecord::from_response(&r, "", 1);
+            let now = unix_now();
+            assert!((now + 3590..=now + 3610).contains(&rec.expires_at), "{bad}");
+        }
+        // Zero or a fraction is no lifetime and no id (but 0 is a unix time).
+        for bad in ["0", "1.5"] {
+            let r = answer(&format!(
+                r#"{{"access_token":"a","refresh_token":"r","expires_in":{bad},"user_id":{bad}}}"#
+            ));
+            assert_eq!((r.expires_in, r.user_id), (None, None), "{bad}");
+        }
     }
 
     #[test]

@@ -2,7 +2,8 @@
 
 use super::Handle;
 use crate::error::{Error, ErrorKind, Result};
-use crate::response::{api_error, decode_value, lenient_u64, Time};
+use crate::numbers;
+use crate::response::{api_error, decode_value, Time};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -110,14 +111,16 @@ impl BatchResults {
         }
     }
 
-    /// `total` of a list command, when the portal reported one.
+    /// `total` of a list command, when the portal reported one (a value that is not a
+    /// count is dropped).
     pub fn total<T>(&self, handle: &Handle<T>) -> Option<u64> {
-        self.total.get(handle.key()).and_then(lenient_u64)
+        self.total.get(handle.key()).and_then(numbers::count)
     }
 
-    /// `next` of a list command, when more rows exist.
+    /// `next` of a list command, when more rows exist (a value that is not a row offset is
+    /// dropped: the other commands' results stay readable).
     pub fn next<T>(&self, handle: &Handle<T>) -> Option<u64> {
-        self.next.get(handle.key()).and_then(lenient_u64)
+        self.next.get(handle.key()).and_then(numbers::count)
     }
 
     /// The `time` block of a command.

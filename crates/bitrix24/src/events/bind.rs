@@ -155,7 +155,7 @@ pub async fn unbind(client: &Client, binding: &Binding) -> Result<u64> {
     // `{"count": N}`, N a number or a numeric string.
     Ok(answer
         .get("count")
-        .and_then(|c| c.as_u64().or_else(|| c.as_str()?.trim().parse().ok()))
+        .and_then(crate::numbers::count)
         .unwrap_or(0))
 }
 

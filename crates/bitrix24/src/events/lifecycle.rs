@@ -39,7 +39,7 @@ pub struct Installation {
     pub access_token: SecretString,
     /// The first refresh token.
     pub refresh_token: SecretString,
-    /// The access token's lifetime in seconds, when given.
+    /// The access token's lifetime in seconds, when given as 1 s to ten years.
     pub expires_in: Option<i64>,
     /// Granted scopes, comma-separated.
     pub scope: String,
@@ -158,7 +158,7 @@ fn from_page(body: &Map<String, Value>, query: &Map<String, Value>) -> Result<In
         application_token: required("APPLICATION_TOKEN")?.into(),
         access_token: required("AUTH_ID")?.into(),
         refresh_token: required("REFRESH_ID")?.into(),
-        expires_in: text(body, "AUTH_EXPIRES").and_then(|s| s.parse().ok()),
+        expires_in: text(body, "AUTH_EXPIRES").and_then(|s| crate::numbers::lifetime_text(&s)),
         scope: text(body, "APPLICATION_SCOPE").unwrap_or_default(),
         user_id: None,
     })

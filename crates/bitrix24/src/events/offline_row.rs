@@ -19,7 +19,7 @@ pub(super) fn decode_row(row: &Value) -> Option<OfflineEvent> {
     let name = text("EVENT_NAME").unwrap_or_default().to_uppercase();
     let data = or_null("EVENT_DATA");
     Some(OfflineEvent {
-        id: text("ID").and_then(|s| s.parse().ok()),
+        id: row.get("ID").and_then(crate::numbers::id),
         message_id: text("MESSAGE_ID")?,
         kind: kind_of(&name, &data),
         name,

@@ -3,6 +3,7 @@
 use super::form;
 use crate::crm::types::{CompanyId, ContactId, DealId, Id, LeadId};
 use crate::error::{Error, ErrorKind, Result};
+use crate::numbers;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 use std::fmt;
@@ -18,9 +19,10 @@ pub struct Event {
     pub name: String,
     /// What happened, typed.
     pub kind: EventKind,
-    /// `event_handler_id`: the binding that caused this call (absent for the install call).
+    /// `event_handler_id`: the binding that caused this call (absent for the install call;
+    /// `None` too when it is not an id).
     pub handler_id: Option<u64>,
-    /// `ts`: unix seconds the event was raised.
+    /// `ts`: unix seconds the event was raised (`None` when absent or not a unix time).
     pub ts: Option<i64>,
     /// `auth`: who the portal is and, for apps, tokens to call it back.
     pub auth: EventAuth,
@@ -142,13 +144,13 @@ pub struct EventTokens {
     pub access_token: SecretString,
     /// `refresh_token` (ONAPPINSTALL and ONOFFLINEEVENT only).
     pub refresh_token: Option<SecretString>,
-    /// `expires`: unix seconds the access token expires.
+    /// `expires`: unix seconds the access token expires (`None` when not a unix time).
     pub expires: Option<i64>,
-    /// `expires_in`: its lifetime in seconds.
+    /// `expires_in`: its lifetime in seconds (`None` unless 1 s to ten years).
     pub expires_in: Option<i64>,
     /// `scope`: the app's scopes, comma-separated.
     pub scope: Option<String>,
-    /// `user_id`: the user the tokens act as.
+    /// `user_id`: the user the tokens act as (`None` when not an id).
     pub user_id: Option<u64>,
 }
 
@@ -186,8 +188,8 @@ pub fn parse_event(body: &[u8]) -> Result<Event> {
     };
     let kind = kind(&name, &data, &auth)?;
     Ok(Event {
-        handler_id: text(&root, "event_handler_id").and_then(|s| s.trim().parse().ok()),
-        ts: text(&root, "ts").and_then(|s| s.trim().parse().ok()),
+        handler_id: text(&root, "event_handler_id").and_then(numbers::id_text),
+        ts: text(&root, "ts").and_then(numbers::unix_time_text),
         name,
         kind,
         auth,
@@ -217,10 +219,10 @@ fn auth(a: &Map<String, Value>) -> EventAuth {
     let tokens = secret(a, "access_token").map(|access_token| EventTokens {
         access_token,
         refresh_token: secret(a, "refresh_token"),
-        expires: text(a, "expires").and_then(|s| s.parse().ok()),
-        expires_in: text(a, "expires_in").and_then(|s| s.parse().ok()),
+        expires: text(a, "expires").and_then(numbers::unix_time_text),
+        expires_in: text(a, "expires_in").and_then(numbers::lifetime_text),
         scope: owned(a, "scope"),
-        user_id: text(a, "user_id").and_then(|s| s.parse().ok()),
+        user_id: text(a, "user_id").and_then(numbers::id_text),
     });
     EventAuth {
         domain: owned(a, "domain"),

@@ -38,6 +38,35 @@ fn lead_add_decodes_with_common_fields() {
     assert!(t.refresh_token.is_none());
 }
 
+/// Numbers of an event call outside their meaning are dropped, never taken as they are: a
+/// negative lifetime would make the tokens expire at once, a NaN `ts` is no time.
+#[test]
+fn hostile_numbers_in_an_event_are_dropped() {
+    for bad in [
+        "NaN",
+        "inf",
+        "-1",
+        "0",
+        "1e999",
+        "1.5",
+        "99999999999999999999",
+        "x",
+    ] {
+        let body = format!(
+            "event=ONCRMLEADADD&data[FIELDS][ID]=7&event_handler_id={bad}&ts={bad}\
+             &auth[access_token]=a&auth[expires]={bad}&auth[expires_in]={bad}&auth[user_id]={bad}"
+        );
+        let e = parse_event(body.as_bytes()).unwrap();
+        let t = e.auth.tokens.unwrap();
+        let numbers = (e.handler_id, t.expires_in, t.user_id);
+        assert_eq!(numbers, (None, None, None), "{bad}");
+        if !["0", "1.5"].contains(&bad) {
+            // 0 is a unix time (1970), 1.5 one with a fraction (cut): both stay.
+            assert_eq!((e.ts, t.expires), (None, None), "{bad}");
+        }
+    }
+}
+
 /// Secrets never show in Debug output.
 #[test]
 fn debug_redacts_tokens() {

@@ -23,6 +23,7 @@ mod events_axum;
 mod events_lifecycle;
 mod events_offline;
 mod events_offline_crash;
+mod hostile;
 mod limits;
 mod lists;
 mod needs_features;
