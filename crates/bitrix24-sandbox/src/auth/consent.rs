@@ -142,7 +142,8 @@ pub fn check_token(
         || ConsentError("The authorization page is invalid or expired; open it again.".into());
     let (issued, mac) = token.split_once('.').ok_or_else(stale)?;
     let issued: i64 = issued.parse().map_err(|_| stale())?;
-    if issued > now || now - issued > PAGE_TTL {
+    // `issued` comes from the form: far in the past must not overflow the subtraction.
+    if issued > now || now.saturating_sub(issued) > PAGE_TTL {
         return Err(stale());
     }
     let key = signing_key(conn)?;
@@ -237,6 +238,14 @@ mod tests {
         };
         assert!(check_token(&conn, &other_user, "s1", &token, 1000).is_err());
         assert!(check_token(&conn, &consent, "s1", "garbage", 1000).is_err());
+        for forged in [
+            "-9223372036854775808.x",
+            "9223372036854775807.x",
+            "99999999999999999999.x",
+            ".x",
+        ] {
+            assert!(check_token(&conn, &consent, "s1", forged, 1000).is_err());
+        }
     }
 
     #[test]

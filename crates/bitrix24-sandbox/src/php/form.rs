@@ -7,9 +7,14 @@
 //! - `[]` appends with the next integer key; integer-looking keys are normalised (`"05"` stays a
 //!   string key, `"5"` is the integer 5);
 //! - a later scalar replaces an earlier array of the same name and vice versa;
-//! - text after the last `]` of a key is ignored.
+//! - text after the last `]` of a key is ignored;
+//! - a key nested deeper than `max_input_nesting_level` (64) drops the whole variable, and
+//!   `[]` after the largest integer key (`PHP_INT_MAX`) adds nothing, as PHP warns and does.
 
 use serde_json::{Map, Value};
+
+/// PHP's default `max_input_nesting_level`: a key with more bracket levels is dropped.
+pub const MAX_NESTING: usize = 64;
 
 /// Decodes a form-encoded body or query string into a PHP array (a JSON object).
 pub fn parse_str(input: &str) -> Map<String, Value> {
@@ -102,16 +107,21 @@ pub fn normalize_key(key: &str) -> String {
     }
 }
 
-/// The key PHP's `$a[] = v` would use: one more than the largest integer key, or 0.
-pub fn next_index(map: &Map<String, Value>) -> String {
-    map.keys()
+/// The key PHP's `$a[] = v` would use: one more than the largest integer key, or 0. `None`
+/// when the largest key is `PHP_INT_MAX`: PHP then refuses the append ("the next element is
+/// already occupied").
+pub fn next_index(map: &Map<String, Value>) -> Option<String> {
+    let largest = map
+        .keys()
         .filter_map(|k| {
             let n = k.parse::<i64>().ok()?;
             (n.to_string() == *k).then_some(n)
         })
-        .max()
-        .map_or(0, |m| m + 1)
-        .to_string()
+        .max();
+    match largest {
+        None => Some("0".into()),
+        Some(m) => m.checked_add(1).map(|n| n.to_string()),
+    }
 }
 
 fn insert(root: &mut Map<String, Value>, key: &str, value: Value) {
@@ -121,6 +131,10 @@ fn insert(root: &mut Map<String, Value>, key: &str, value: Value) {
     }
     if segments.is_empty() {
         root.insert(base, value);
+        return;
+    }
+    if segments.len() > MAX_NESTING {
+        root.remove(&base);
         return;
     }
     let mut slot = root
@@ -135,7 +149,10 @@ fn insert(root: &mut Map<String, Value>, key: &str, value: Value) {
         };
         let k = match seg {
             Some(s) => normalize_key(s),
-            None => next_index(map),
+            None => match next_index(map) {
+                Some(k) => k,
+                None => return,
+            },
         };
         if i + 1 == segments.len() {
             map.insert(k, value);
@@ -183,6 +200,33 @@ mod tests {
     fn unmatched_bracket_becomes_underscore() {
         let m = parse_str("a[b=1");
         assert_eq!(m["a_b"], json!("1"));
+    }
+
+    #[test]
+    fn append_after_the_largest_integer_key_adds_nothing() {
+        let m = parse_str("a[9223372036854775807]=x&a[]=y&b[]=1");
+        assert_eq!(
+            Value::Object(m),
+            json!({"a": {"9223372036854775807": "x"}, "b": {"0": "1"}})
+        );
+        // One past the largest integer is a string key, after which appends still work.
+        let m = parse_str("a[9223372036854775808]=x&a[]=y");
+        assert_eq!(
+            Value::Object(m),
+            json!({"a": {"9223372036854775808": "x", "0": "y"}})
+        );
+    }
+
+    #[test]
+    fn keys_nested_deeper_than_php_allows_drop_the_variable() {
+        let deep = |levels: usize| format!("a{}=1", "[x]".repeat(levels));
+        let kept = parse_str(&deep(MAX_NESTING));
+        assert!(kept.contains_key("a"), "64 levels are allowed");
+        let dropped = parse_str(&format!("a=0&{}&b=2", deep(MAX_NESTING + 1)));
+        assert_eq!(Value::Object(dropped), json!({"b": "2"}));
+        // A huge nesting neither recurses nor builds a deep value.
+        let huge = parse_str(&format!("{}&c=3", deep(200_000)));
+        assert_eq!(Value::Object(huge), json!({"c": "3"}));
     }
 
     #[test]

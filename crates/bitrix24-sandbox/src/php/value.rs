@@ -31,13 +31,15 @@ pub fn intval_str(s: &str) -> i64 {
         .bytes()
         .position(|b| !b.is_ascii_digit())
         .unwrap_or(digits.len());
-    let n: i64 = digits[..end]
-        .parse()
-        .unwrap_or(if end == 0 { 0 } else { i64::MAX });
-    if neg {
-        -n
-    } else {
-        n
+    if end == 0 {
+        return 0;
+    }
+    // Out of range saturates at PHP_INT_MAX / PHP_INT_MIN, as PHP's conversion does.
+    match digits[..end].parse::<i64>() {
+        Ok(n) if neg => -n,
+        Ok(n) => n,
+        Err(_) if neg => i64::MIN,
+        Err(_) => i64::MAX,
     }
 }
 
@@ -131,6 +133,12 @@ mod tests {
         assert_eq!(intval(&json!("abc")), 0);
         assert_eq!(intval(&json!(3.9)), 3);
         assert_eq!(intval(&json!(true)), 1);
+        assert_eq!(intval(&json!("9223372036854775807")), i64::MAX);
+        assert_eq!(intval(&json!("99999999999999999999")), i64::MAX);
+        assert_eq!(intval(&json!("-9223372036854775808")), i64::MIN);
+        assert_eq!(intval(&json!("-99999999999999999999")), i64::MIN);
+        assert_eq!(intval(&json!(1e300)), i64::MAX);
+        assert_eq!(intval(&json!(-1e300)), i64::MIN);
     }
 
     #[test]

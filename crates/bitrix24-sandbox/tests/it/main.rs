@@ -14,6 +14,7 @@ mod crm_lists;
 mod crm_multifields;
 mod crm_userfields;
 mod durability;
+mod edge_numbers;
 mod envelope;
 mod events_bind;
 mod events_delivery;

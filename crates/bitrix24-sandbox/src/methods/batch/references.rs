@@ -84,7 +84,12 @@ fn find_references(s: &str, store: &Collected) -> Vec<Found> {
         let after = &s[start + 1..];
         let Some(name) = NAMES
             .iter()
-            .find(|n| after.len() >= n.len() && after[..n.len()].eq_ignore_ascii_case(n))
+            // `get`, not slicing: the bytes after `$` may end inside a multi-byte character.
+            .find(|n| {
+                after
+                    .get(..n.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(n))
+            })
         else {
             pos = start + 1;
             continue;
@@ -209,6 +214,18 @@ mod tests {
         assert_eq!(
             substitute_string("x $result[list] y".into(), &s),
             json!("x $result[list] y")
+        );
+    }
+
+    #[test]
+    fn multi_byte_text_after_a_dollar_is_not_cut() {
+        let s = store();
+        for text in ["$tota€[list]", "$resul\u{0416}", "$€", "$ре", "x$nex😀"] {
+            assert_eq!(substitute_string(text.into(), &s), json!(text));
+        }
+        assert_eq!(
+            substitute_string("Иван $result[lead][ID] ✓".into(), &s),
+            json!("Иван 7 ✓")
         );
     }
 

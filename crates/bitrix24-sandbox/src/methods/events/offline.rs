@@ -173,7 +173,8 @@ pub fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
         ),
         args,
     )?;
-    let next = (start + PAGE < total).then_some(start + PAGE);
+    // `start` is the caller's number: past the end there is no next page, whatever its size.
+    let next = start.checked_add(PAGE).filter(|n| *n < total);
     let items: Vec<Value> = rows.iter().map(|r| r.to_json(call, true)).collect();
     Ok(Output::page(Value::Array(items), next, Some(total)))
 }
