@@ -1,12 +1,17 @@
 //! [`Client`]: one cheap, cloneable handle that sends calls to one portal, and its builder.
 
-use crate::auth::{Auth, WebhookUrl};
+pub(crate) mod shared;
+
+// The transport reads a client's shared state through this path today; naming
+// `crate::client::shared::Inner` instead keeps it out of an import cycle with this module.
+pub(crate) use shared::Inner;
+
+use crate::auth::{Auth, OAuthSession, WebhookUrl};
 use crate::encode;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limiter::{OperatingTracker, RateLimits};
 use crate::response::{decode_value, Response};
 use crate::retry::{is_read_method, RetryBudget, RetryPolicy};
-use governor::DefaultDirectRateLimiter;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -32,15 +37,6 @@ use std::time::Duration;
 #[derive(Clone)]
 pub struct Client {
     pub(crate) inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    pub(crate) auth: Auth,
-    pub(crate) limiter: Option<DefaultDirectRateLimiter>,
-    pub(crate) operating: OperatingTracker,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) budget: RetryBudget,
 }
 
 impl std::fmt::Debug for Client {
@@ -178,10 +174,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets the credentials (the OAuth builder methods go through this).
-    #[allow(dead_code)]
-    pub(crate) fn auth(mut self, auth: Auth) -> Self {
-        self.auth = Some(Ok(auth));
+    /// Authenticate as an OAuth application: every call takes its access token from
+    /// `session` (refreshed ahead of expiry) and is sent to the portal's `client_endpoint`;
+    /// after `expired_token` the token is refreshed once and the call sent again.
+    pub fn oauth(mut self, session: OAuthSession) -> Self {
+        self.auth = Some(Ok(Auth::OAuth(session)));
         self
     }
 

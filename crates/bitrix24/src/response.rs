@@ -223,15 +223,13 @@ mod tests {
     /// The confirmed panic (issue 8): `"finish": "NaN"` beside `operating` and
     /// `operating_reset_at` reached `Duration::from_secs_f64` in the limiter.
     #[test]
-    fn a_nan_finish_is_dropped_and_the_limiter_survives_it() {
+    fn a_nan_finish_is_dropped() {
         let body = br#"{"result":1,"time":{"start":"NaN","finish":"NaN","operating":479,"operating_reset_at":1705765533}}"#;
         let t = decode_envelope(200, body).unwrap().time.unwrap();
         assert_eq!((t.start, t.finish), (None, None));
         assert_eq!(t.operating, Some(479.0));
-        let tracker = crate::limiter::OperatingTracker::new(480.0, 24.0);
-        let now = std::time::Instant::now();
-        tracker.record("crm.lead.list", &t, now);
-        assert_eq!(tracker.wait_for("crm.lead.list", now), None);
+        // That the limiter then neither panics nor waits is tests/it/hostile.rs's to show,
+        // through a real client.
     }
 
     #[test]

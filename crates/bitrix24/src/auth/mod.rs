@@ -8,16 +8,17 @@
 pub mod oauth;
 pub mod redirect;
 pub mod session;
+mod token_response;
 pub mod tokens;
 pub mod webhook;
 
 pub use oauth::{OAuthApp, DEFAULT_OAUTH_SERVER};
 pub use redirect::{parse_redirect, Redirect, State};
 pub use session::{AccessToken, OAuthSession, DEFAULT_REFRESH_MARGIN};
-pub use tokens::{TokenRecord, TokenResponse};
+pub use token_response::TokenResponse;
+pub use tokens::TokenRecord;
 pub use webhook::WebhookUrl;
 
-use crate::client::ClientBuilder;
 use crate::error::Result;
 use secrecy::SecretString;
 use url::Url;
@@ -90,14 +91,5 @@ impl Auth {
             Auth::Webhook(w) => w.portal_host().to_string(),
             Auth::OAuth(session) => session.portal_key(),
         }
-    }
-}
-
-impl ClientBuilder {
-    /// Authenticate as an OAuth application: every call takes its access token from
-    /// `session` (refreshed ahead of expiry) and is sent to the portal's `client_endpoint`;
-    /// after `expired_token` the token is refreshed once and the call sent again.
-    pub fn oauth(self, session: OAuthSession) -> Self {
-        self.auth(Auth::OAuth(session))
     }
 }

@@ -2,7 +2,7 @@
 //! server's `/oauth/token/` (protocol.md §1b).
 
 use super::redirect::State;
-use super::tokens::TokenResponse;
+use super::token_response::TokenResponse;
 use crate::error::{ApiErrorCode, Error, ErrorKind, Result};
 use secrecy::{ExposeSecret, SecretString};
 use std::time::Duration;

@@ -24,15 +24,12 @@
 //! ```
 
 pub mod bind;
-mod checkpoint;
-mod form;
-pub mod lifecycle;
+pub(crate) mod form;
 pub mod offline;
-mod offline_row;
-mod parse;
-mod verify;
+pub(crate) mod parse;
+pub(crate) mod verify;
 
-pub use crate::portals;
+pub use crate::portals::{self, lifecycle};
 
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
@@ -41,11 +38,11 @@ pub mod axum;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod listen;
 
+pub use crate::portals::lifecycle::{parse_install, Installation};
+pub use crate::portals::{Portals, Received};
 pub use bind::{Binding, Handler};
-pub use lifecycle::{parse_install, Installation};
 pub use offline::{OfflineConsumer, OfflineEvent};
 pub use parse::{parse_event, AppInstall, AppUninstall, Event, EventAuth, EventKind, EventTokens};
-pub use portals::{Portals, Received};
 pub use verify::{constant_time_eq, verify, Verifier};
 
 #[cfg(test)]

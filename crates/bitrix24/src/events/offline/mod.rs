@@ -29,13 +29,16 @@
 //! # Ok(()) }
 //! ```
 
-pub use super::checkpoint::{Checkpoint, FileCheckpoint, MemoryCheckpoint};
+mod checkpoint;
+mod event;
 
-use super::offline_row::decode_row;
-use super::parse::EventKind;
+pub use checkpoint::{Checkpoint, FileCheckpoint, MemoryCheckpoint};
+pub use event::OfflineEvent;
+
 use crate::client::Client;
 use crate::encode;
 use crate::error::{Error, ErrorKind, Result};
+use event::decode_row;
 use serde_json::{json, Value};
 use std::fmt::Display;
 use std::future::Future;
@@ -43,26 +46,6 @@ use std::sync::Arc;
 
 /// Message ids per `event.offline.clear` / `event.offline.error` call.
 const CHUNK: usize = 50;
-
-/// One queued event, as `event.offline.get` returns it.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct OfflineEvent {
-    /// `ID`: the queue row.
-    pub id: Option<u64>,
-    /// `MESSAGE_ID`: the 32-character id used to clear or fail the row.
-    pub message_id: String,
-    /// `EVENT_NAME`, upper-case.
-    pub name: String,
-    /// What happened, typed as for online events.
-    pub kind: EventKind,
-    /// `TIMESTAMP_X` as sent (the portal's local time, ISO 8601).
-    pub timestamp: Option<String>,
-    /// `EVENT_DATA` (`null` when the portal sent `false`).
-    pub data: Value,
-    /// `EVENT_ADDITIONAL`, e.g. `{"user_id": 1}` (`null` when `false`).
-    pub additional: Value,
-}
 
 /// What one run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //!
 //! ```no_run
 //! # async fn demo(install_body: &[u8], event_body: &[u8]) -> bitrix24::Result<()> {
-//! use bitrix24::events::portals::{Portals, Received};
+//! use bitrix24::{Portals, Received};
 //! use bitrix24::{FileStore, OAuthApp, SecretString};
 //! use std::sync::Arc;
 //!
@@ -26,14 +26,17 @@
 //! own under the key `application_token#<member_id>` (the token record has no field for it):
 //! one store to back up, and one portal's lock guards each write.
 
+pub mod lifecycle;
+
 use crate::auth::{OAuthApp, OAuthSession};
 use crate::client::{Client, ClientBuilder};
 use crate::error::{Error, ErrorKind, Result};
-use crate::events::lifecycle::{
+use crate::events::parse::{parse_event, Event, EventKind};
+use crate::events::verify::{constant_time_eq, verify, Verifier};
+use crate::store::TokenStore;
+use lifecycle::{
     check_member_id, parse_install, side_key, side_record, Installation, APP_TOKEN_KEY,
 };
-use crate::events::{constant_time_eq, parse_event, verify, Event, EventKind, Verifier};
-use crate::store::TokenStore;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::fmt;

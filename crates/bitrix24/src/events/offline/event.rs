@@ -1,9 +1,28 @@
-//! Decoding one row of `event.offline.get` into an [`OfflineEvent`].
+//! One queued event ([`OfflineEvent`]) and how a row of `event.offline.get` becomes one.
 
-use super::offline::OfflineEvent;
-use super::parse::{parse_event, EventKind};
 use crate::encode;
+use crate::events::parse::{parse_event, EventKind};
 use serde_json::{json, Value};
+
+/// One queued event, as `event.offline.get` returns it.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OfflineEvent {
+    /// `ID`: the queue row.
+    pub id: Option<u64>,
+    /// `MESSAGE_ID`: the 32-character id used to clear or fail the row.
+    pub message_id: String,
+    /// `EVENT_NAME`, upper-case.
+    pub name: String,
+    /// What happened, typed as for online events.
+    pub kind: EventKind,
+    /// `TIMESTAMP_X` as sent (the portal's local time, ISO 8601).
+    pub timestamp: Option<String>,
+    /// `EVENT_DATA` (`null` when the portal sent `false`).
+    pub data: Value,
+    /// `EVENT_ADDITIONAL`, e.g. `{"user_id": 1}` (`null` when `false`).
+    pub additional: Value,
+}
 
 /// One row of `events`; `None` without a `MESSAGE_ID` (it could not be cleared).
 pub(super) fn decode_row(row: &Value) -> Option<OfflineEvent> {

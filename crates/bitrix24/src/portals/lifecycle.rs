@@ -10,12 +10,12 @@
 //!
 //! Both carry the first token pair and the `application_token` that later event calls are
 //! verified with. [`parse_install`] reads either into one [`Installation`]; the registry
-//! [`Portals`](super::portals::Portals) stores it.
+//! [`Portals`](super::Portals) stores it.
 
-use super::form;
-use super::parse::{parse_event, EventKind};
 use crate::auth::tokens::unix_now;
 use crate::error::{Error, ErrorKind, Result};
+use crate::events::form;
+use crate::events::parse::{parse_event, EventKind};
 use crate::store::TokenRecord;
 use secrecy::SecretString;
 use serde_json::{Map, Value};
@@ -82,7 +82,7 @@ impl Installation {
 /// (whose `DOMAIN` and `PROTOCOL` travel in the query string: pass it as `query`, or `""`).
 ///
 /// Nothing here is verified: the application token is learnt from this very call (trust on
-/// first use, as the docs advise). [`Portals::install`](super::portals::Portals::install)
+/// first use, as the docs advise). [`Portals::install`](super::Portals::install)
 /// decides whether to believe a call for a portal it already knows.
 ///
 /// # Errors
