@@ -7,10 +7,11 @@ pub(crate) mod shared;
 pub(crate) use shared::Inner;
 
 use crate::auth::{Auth, OAuthSession, WebhookUrl};
+use crate::decode::decode_value;
 use crate::encode;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limiter::{OperatingTracker, RateLimits};
-use crate::response::{decode_value, Response};
+use crate::response::Response;
 use crate::retry::{is_read_method, RetryBudget, RetryPolicy};
 use serde::de::DeserializeOwned;
 use serde::Serialize;

@@ -80,6 +80,7 @@ pub mod encode;
 pub mod list;
 
 mod client;
+mod decode;
 mod limiter;
 mod numbers;
 mod response;

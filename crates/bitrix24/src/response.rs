@@ -3,8 +3,10 @@
 
 use crate::error::{ApiErrorCode, Error, ErrorKind, Result};
 use crate::numbers;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+
+/// The list streams read rows through this path; the decoding lives in [`crate::decode`].
+pub(crate) use crate::decode::decode_value;
 
 /// A successful answer of one method call.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,28 +183,6 @@ fn not_json(status: u16, body: &[u8]) -> Error {
     .with_status(status)
 }
 
-/// Deserializes `value` into `T`, naming the JSON path of a mismatch (`what` prefixes it,
-/// e.g. `result`).
-pub(crate) fn decode_value<T: DeserializeOwned>(value: Value, what: &str) -> Result<T> {
-    let shown = excerpt(value.to_string().as_bytes(), 200);
-    serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
-        let path = e.path().to_string();
-        let at = if path == "." || path.is_empty() {
-            what.to_string()
-        } else {
-            format!("{what}.{path}")
-        };
-        Error::new(
-            ErrorKind::Decode,
-            format!(
-                "unexpected answer at `{at}`: {}; the answer was: {shown}",
-                excerpt(e.inner().to_string().as_bytes(), 160)
-            ),
-        )
-        .with_source(e.into_inner())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,23 +264,5 @@ mod tests {
         assert!(e.to_string().contains("nginx"), "{e}");
         let e = decode_envelope(200, b"not json at all").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Decode);
-    }
-
-    #[test]
-    fn decode_names_the_path_and_excerpts_long_bodies() {
-        #[derive(serde::Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct Row {
-            #[serde(rename = "ID")]
-            id: u64,
-        }
-        let v = serde_json::json!([{"ID": 1}, {"ID": "x".repeat(500)}]);
-        let e = decode_value::<Vec<Row>>(v, "result").unwrap_err();
-        let s = e.to_string();
-        assert!(
-            s.contains("`result.[1].ID`") || s.contains("`result[1].ID`"),
-            "{s}"
-        );
-        assert!(s.chars().count() < 480, "{}", s.len());
     }
 }

@@ -1,9 +1,10 @@
 //! The answer of a `batch`: per-command results and errors by key.
 
 use super::Handle;
+use crate::decode::decode_ref;
 use crate::error::{Error, ErrorKind, Result};
 use crate::numbers;
-use crate::response::{api_error, decode_value, Time};
+use crate::response::{api_error, Time};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
@@ -39,8 +40,8 @@ impl BatchResults {
             return Err(Error::new(
                 ErrorKind::Decode,
                 format!(
-                    "the batch answer is not an object: {}",
-                    crate::response::excerpt(v.to_string().as_bytes(), 200)
+                    "the batch answer is not an object but {}",
+                    crate::decode::kind_of(v)
                 ),
             )
             .with_method("batch"));
@@ -64,7 +65,7 @@ impl BatchResults {
     /// [`ErrorKind::Decode`] when the result is not a `T`.
     pub fn get<T: DeserializeOwned>(&self, handle: &Handle<T>) -> Result<T> {
         let raw = self.get_raw(handle.key())?;
-        decode_value(raw.clone(), &format!("result.result.{}", handle.key()))
+        decode_ref(raw, &format!("result.result.{}", handle.key()))
             .map_err(|e| self.with_method(e, handle.key()))
     }
 
