@@ -1,18 +1,15 @@
 //! [`Client`]: one cheap, cloneable handle that sends calls to one portal, and its builder.
 
-pub(crate) mod shared;
-
-// The transport reads a client's shared state through this path today; naming
-// `crate::client::shared::Inner` instead keeps it out of an import cycle with this module.
-pub(crate) use shared::Inner;
-
 use crate::auth::{Auth, OAuthSession, WebhookUrl};
-use crate::decode::decode_value;
+use crate::batch::{chunked, pipeline, Batch, BatchCommand, BatchResults, Pipeline};
 use crate::encode;
 use crate::error::{Error, ErrorKind, Result};
-use crate::limiter::{OperatingTracker, RateLimits};
+use crate::limits::{OperatingTracker, RateLimits};
+use crate::decode::decode_value;
 use crate::response::Response;
 use crate::retry::{is_read_method, RetryBudget, RetryPolicy};
+use crate::stats::Stats;
+use crate::transport::{validate_method, Call, Transport};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -37,7 +34,7 @@ use std::time::Duration;
 /// ```
 #[derive(Clone)]
 pub struct Client {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) inner: Arc<Transport>,
 }
 
 impl std::fmt::Debug for Client {
@@ -108,6 +105,52 @@ impl Client {
         self.send(method, body, is_read_method(method)).await
     }
 
+    /// Sends a batch of at most 50 commands as one request.
+    ///
+    /// A batch made only of reads is retried like a read after an ambiguous failure; a batch
+    /// with a write is not (unless [`RetryPolicy::retry_writes`]).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a bad key, method or parameters, or more than 50
+    /// commands; the errors of [`Client::call`] for the batch request itself. Errors of single
+    /// commands are returned by [`BatchResults::get`].
+    pub async fn batch(&self, batch: Batch) -> Result<BatchResults> {
+        // One batch alone needs no window: a place that is always free.
+        let window = crate::batch::window::Window::new(1, 1);
+        pipeline::send(&self.inner, &window, batch).await
+    }
+
+    /// Several batches in flight at once, each admitted by the rate limiter, as many as an
+    /// adaptive window allows; see [`Pipeline`].
+    pub fn pipeline(&self) -> Pipeline {
+        Pipeline::new(self.inner.clone())
+    }
+
+    /// Runs any number of independent commands, 50 per `batch` request, several requests in
+    /// flight (a [`Pipeline`]), never faster than the rate limiter allows. Results come back
+    /// in the order of `commands`.
+    ///
+    /// Every command is checked before the first request is sent. When a batch request fails
+    /// as a whole (after the retries the policy allows), each of its commands gets that error
+    /// in its place and the other chunks still count: a failure after the request left means
+    /// its commands may have run.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a command that cannot be sent (nothing is sent then).
+    /// Per-command and per-request errors are inside the returned list.
+    pub async fn batch_chunked<T: DeserializeOwned>(
+        &self,
+        commands: impl IntoIterator<Item = BatchCommand>,
+    ) -> Result<Vec<Result<T>>> {
+        chunked::run(self.pipeline(), commands.into_iter().collect()).await
+    }
+
+    /// What this client and its clones have sent so far (HTTP requests, retries included)
+    /// and how often the portal pushed back.
+    pub fn stats(&self) -> Stats {
+        self.inner.counters.snapshot()
+    }
+
     /// Sends an encoded body; `read_only` allows retries after ambiguous failures.
     pub(crate) async fn send(
         &self,
@@ -115,28 +158,14 @@ impl Client {
         body: String,
         read_only: bool,
     ) -> Result<Response<Value>> {
-        crate::transport::execute(&self.inner, method, body, read_only).await
-    }
-}
-
-/// Checks a method name before it becomes part of the URL path.
-pub(crate) fn validate_method(method: &str) -> Result<()> {
-    let ok = !method.is_empty()
-        && method.len() <= 200
-        && method
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && !method.starts_with('.');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::new(
-            ErrorKind::InvalidInput,
-            format!(
-                "{method:?} is not a REST method name (letters, digits, '.', '_' and '-' only, \
-                 e.g. crm.lead.get)"
-            ),
-        ))
+        self.inner
+            .execute(Call {
+                method,
+                body,
+                read_only,
+                commands: None,
+            })
+            .await
     }
 }
 
@@ -248,13 +277,14 @@ impl ClientBuilder {
                 .map_err(Error::transport)?,
         };
         Ok(Client {
-            inner: Arc::new(Inner {
+            inner: Arc::new(Transport {
                 http,
                 auth,
                 limiter: self.limits.build(),
                 operating: OperatingTracker::new(self.operating_limit, self.operating_limit * 0.05),
                 budget: RetryBudget::new(self.retry.budget_ratio),
                 retry: self.retry,
+                counters: Default::default(),
             }),
         })
     }
@@ -287,18 +317,5 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    }
-
-    #[test]
-    fn method_names_cannot_inject_paths() {
-        for bad in ["", "../admin", "crm.lead.get?x=1", "a/b", "crm lead", ".x"] {
-            assert_eq!(
-                validate_method(bad).unwrap_err().kind(),
-                ErrorKind::InvalidInput,
-                "{bad:?}"
-            );
-        }
-        assert!(validate_method("crm.lead.get").is_ok());
-        assert!(validate_method("user.current").is_ok());
     }
 }

@@ -235,6 +235,21 @@ impl Error {
         self
     }
 
+    /// The same failure reported again, for another command that shared its request (the
+    /// cause is kept in the message, not as a second `source`).
+    pub(crate) fn for_each_command(&self) -> Self {
+        let mut e = Self::new(self.inner.kind, self.inner.message.clone());
+        e.inner.method.clone_from(&self.inner.method);
+        e.inner.code.clone_from(&self.inner.code);
+        e.inner.description.clone_from(&self.inner.description);
+        e.inner.status = self.inner.status;
+        e.inner.authorize_url.clone_from(&self.inner.authorize_url);
+        if let Some(source) = &self.inner.source {
+            e.inner.message = format!("{}: {source}", e.inner.message);
+        }
+        e
+    }
+
     /// A transport failure; the URL (which may hold a token or webhook secret) is dropped.
     pub(crate) fn transport(err: reqwest::Error) -> Self {
         let what = if err.is_timeout() {

@@ -81,19 +81,21 @@ pub mod list;
 
 mod client;
 mod decode;
-mod limiter;
+mod limits;
 mod numbers;
 mod response;
 mod retry;
+mod stats;
 mod transport;
 
 pub use auth::{parse_redirect, AccessToken, OAuthApp, OAuthSession, Redirect, State, WebhookUrl};
 pub use client::{Client, ClientBuilder};
 pub use crm::{phone, types};
 pub use error::{ApiErrorCode, Error, ErrorKind, Result};
-pub use limiter::RateLimits;
+pub use limits::RateLimits;
 pub use portals::{Portals, Received};
 pub use response::{Response, Time};
+pub use stats::Stats;
 pub use retry::{is_read_method, RetryPolicy};
 /// Secrets (client secret, tokens) are `secrecy::SecretString`, re-exported for convenience.
 pub use secrecy::SecretString;

@@ -2,169 +2,317 @@
 //! and obey [`retry::decide`] on failure. Everything happens inside one tracing span per call
 //! that records the method, attempts, HTTP status, duration and operating time, never a URL
 //! or a token.
+//!
+//! [`Transport`] is the state every clone of a [`Client`](crate::Client) shares; the client,
+//! batches and list streams all send through [`Transport::execute`].
 
-use crate::auth::Prepared;
-use crate::client::Inner;
-use crate::error::{ApiErrorCode, Error, Result};
-use crate::response::{decode_envelope, Response};
-use crate::retry::{self, Decision, Failure, Situation};
+use crate::auth::{Auth, Prepared};
+use crate::error::{ApiErrorCode, Error, ErrorKind, Result};
+use crate::limits::{operating, OperatingTracker};
+use crate::response::{decode_envelope, Response, Time};
+use crate::retry::{self, Decision, Failure, RetryBudget, RetryPolicy, Situation};
+use crate::stats::{Count, Counters};
+use governor::DefaultDirectRateLimiter;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
-use serde_json::Value;
-use std::time::Instant;
+use serde_json::{Map, Value};
+use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
-/// Sends `body` to `method` until it succeeds or the retry rules say stop.
-pub(crate) async fn execute(
-    inner: &Inner,
-    method: &str,
-    body: String,
-    read_only: bool,
-) -> Result<Response<Value>> {
-    let span = tracing::info_span!(
-        "bitrix24.call",
-        method,
-        attempts = tracing::field::Empty,
-        status = tracing::field::Empty,
-        duration_ms = tracing::field::Empty,
-        operating = tracing::field::Empty,
-    );
-    let started = Instant::now();
-    let result = run(inner, method, &body, read_only, &span)
-        .instrument(span.clone())
-        .await;
-    span.record("duration_ms", started.elapsed().as_millis() as u64);
-    result.map_err(|e| e.with_method(method))
+/// What every clone of a client shares: the connection pool, the credentials, both limiters,
+/// the retry policy and budget, and the counters.
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    pub(crate) auth: Auth,
+    pub(crate) limiter: Option<DefaultDirectRateLimiter>,
+    pub(crate) operating: OperatingTracker,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) budget: RetryBudget,
+    pub(crate) counters: Counters,
 }
 
-async fn run(
-    inner: &Inner,
-    method: &str,
-    body: &str,
-    read_only: bool,
-    span: &tracing::Span,
-) -> Result<Response<Value>> {
-    let mut delays = inner.retry.delays();
-    let mut attempts = 0u32;
-    let mut refreshed = false;
-    loop {
-        if let Some(wait) = inner.operating.wait_for(method, Instant::now()) {
-            tracing::info!(
-                wait_s = wait.as_secs_f64(),
-                "operating time near the limit; waiting for the window to reset"
-            );
-            tokio::time::sleep(wait).await;
-        }
-        if let Some(limiter) = &inner.limiter {
-            limiter.until_ready().await;
-        }
-        let prepared = inner.auth.prepare().await?;
-        attempts += 1;
-        span.record("attempts", attempts);
-        let (err, failure) = match attempt(inner, method, body, &prepared, span).await {
-            Ok(answer) => {
-                inner.budget.deposit();
-                if let Some(time) = &answer.time {
-                    inner.operating.record(method, time, Instant::now());
-                    if let Some(op) = time.operating {
-                        span.record("operating", op);
+/// One request to send.
+pub(crate) struct Call<'a> {
+    /// The REST method (`batch` for a batch).
+    pub method: &'a str,
+    /// The form-encoded parameters.
+    pub body: String,
+    /// The call only reads, so it may be sent again after an ambiguous failure.
+    pub read_only: bool,
+    /// For a batch: its command keys with their methods, so each command's operating time is
+    /// admitted and recorded under its own method (the portal does not count `batch` itself).
+    pub commands: Option<&'a Map<String, Value>>,
+}
+
+/// What the attempts of one call saw of the portal's load.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Attempts {
+    /// How long the last HTTP exchange took: the server's latency, without the waits for the
+    /// limiters (`None` when no request was made).
+    pub last_exchange: Option<Duration>,
+    /// The portal answered 503 `QUERY_LIMIT_EXCEEDED` or 429 `OPERATION_TIME_LIMIT` at least
+    /// once.
+    pub pushed_back: bool,
+}
+
+impl Transport {
+    /// Sends the call until it succeeds or the retry rules say stop.
+    pub(crate) async fn execute(&self, call: Call<'_>) -> Result<Response<Value>> {
+        self.execute_measured(call).await.0
+    }
+
+    /// [`Transport::execute`], also returning what the attempts saw of the portal's load.
+    pub(crate) async fn execute_measured(
+        &self,
+        call: Call<'_>,
+    ) -> (Result<Response<Value>>, Attempts) {
+        let method = call.method;
+        let span = tracing::info_span!(
+            "bitrix24.call",
+            method,
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty,
+            duration_ms = tracing::field::Empty,
+            operating = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let mut attempts = Attempts::default();
+        let result = self
+            .run(&call, &span, &mut attempts)
+            .instrument(span.clone())
+            .await;
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        (result.map_err(|e| e.with_method(method)), attempts)
+    }
+
+    /// The operating-time units of a call: its method once, or each command of a batch.
+    fn units(call: &Call<'_>) -> Vec<(String, u32)> {
+        match call.commands {
+            Some(commands) => {
+                let mut units: Vec<(String, u32)> = Vec::new();
+                for method in commands.values().filter_map(Value::as_str) {
+                    let method = method.to_ascii_lowercase();
+                    match units.iter_mut().find(|(m, _)| *m == method) {
+                        Some((_, n)) => *n += 1,
+                        None => units.push((method, 1)),
                     }
                 }
-                return Ok(answer);
+                units
             }
-            Err(pair) => pair,
-        };
-        let failure = match failure {
-            Failure::OperatingLimit(_) => {
-                Failure::OperatingLimit(inner.operating.reset_in(method, Instant::now()))
-            }
-            other => other,
-        };
-        let decision = retry::decide(
-            &inner.retry,
-            Situation {
-                failure,
-                attempts,
-                read_only,
-                refreshed,
-                budget_available: inner.budget.available(),
-            },
-        );
-        tracing::debug!(?failure, ?decision, error = %err, "attempt failed");
-        match decision {
-            Decision::Stop => return Err(err),
-            Decision::Refresh => {
-                refreshed = true;
-                if !inner.auth.on_expired(&prepared).await? {
-                    return Err(err);
+            None if call.method.eq_ignore_ascii_case("batch") => Vec::new(),
+            None => operating::single(call.method),
+        }
+    }
+
+    async fn run(
+        &self,
+        call: &Call<'_>,
+        span: &tracing::Span,
+        seen: &mut Attempts,
+    ) -> Result<Response<Value>> {
+        let method = call.method;
+        let units = Self::units(call);
+        let mut delays = self.retry.delays();
+        let mut attempts = 0u32;
+        let mut refreshed = false;
+        loop {
+            let admission = loop {
+                match self.operating.admit(&units, Instant::now()) {
+                    Ok(admission) => break admission,
+                    Err(wait) => {
+                        tracing::info!(
+                            wait_s = wait.as_secs_f64(),
+                            "operating time near the limit; waiting for the window to reset"
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
                 }
+            };
+            if let Some(limiter) = &self.limiter {
+                limiter.until_ready().await;
             }
-            Decision::RetryAfter(wait) => tokio::time::sleep(wait).await,
-            Decision::Retry { budgeted } => {
-                if budgeted && !inner.budget.withdraw() {
-                    return Err(err);
+            // After the rate limiter, so a token refreshed while this call waited is used.
+            let prepared = self.auth.prepare().await?;
+            attempts += 1;
+            span.record("attempts", attempts);
+            self.counters.add(Count::Request);
+            if attempts > 1 {
+                self.counters.add(Count::Retry);
+            }
+            let sent = Instant::now();
+            let outcome = self.attempt(method, &call.body, &prepared, span).await;
+            seen.last_exchange = Some(sent.elapsed());
+            let (err, failure) = match outcome {
+                Ok(answer) => {
+                    self.budget.deposit();
+                    self.record_times(call, &answer);
+                    if let Some(op) = answer.time.as_ref().and_then(|t| t.operating) {
+                        span.record("operating", op);
+                    }
+                    drop(admission);
+                    return Ok(answer);
                 }
-                let Some(delay) = delays.next() else {
-                    return Err(err);
-                };
-                tokio::time::sleep(delay).await;
+                Err(pair) => pair,
+            };
+            drop(admission);
+            let failure = match failure {
+                Failure::OperatingLimit(_) => {
+                    self.counters.add(Count::OperatingLimit);
+                    seen.pushed_back = true;
+                    let longest = units
+                        .iter()
+                        .filter_map(|(m, _)| self.operating.reset_in(m, Instant::now()))
+                        .max();
+                    Failure::OperatingLimit(longest)
+                }
+                Failure::QueryLimit => {
+                    self.counters.add(Count::QueryLimit);
+                    seen.pushed_back = true;
+                    Failure::QueryLimit
+                }
+                Failure::ExpiredToken => {
+                    self.counters.add(Count::ExpiredToken);
+                    Failure::ExpiredToken
+                }
+                other => other,
+            };
+            let decision = retry::decide(
+                &self.retry,
+                Situation {
+                    failure,
+                    attempts,
+                    read_only: call.read_only,
+                    refreshed,
+                    budget_available: self.budget.available(),
+                },
+            );
+            tracing::debug!(?failure, ?decision, error = %err, "attempt failed");
+            match decision {
+                Decision::Stop => return Err(err),
+                Decision::Refresh => {
+                    refreshed = true;
+                    if !self.auth.on_expired(&prepared).await? {
+                        return Err(err);
+                    }
+                }
+                Decision::RetryAfter(wait) => tokio::time::sleep(wait).await,
+                Decision::Retry { budgeted } => {
+                    if budgeted && !self.budget.withdraw() {
+                        return Err(err);
+                    }
+                    let Some(delay) = delays.next() else {
+                        return Err(err);
+                    };
+                    tokio::time::sleep(delay).await;
+                }
             }
         }
     }
+
+    /// Feeds the operating-time tracker: the call's own `time`, or each batch command's
+    /// entry of `result_time` under the command's method.
+    fn record_times(&self, call: &Call<'_>, answer: &Response<Value>) {
+        let now = Instant::now();
+        match call.commands {
+            Some(commands) => {
+                let times = answer.result.get("result_time");
+                for (position, (key, method)) in commands.iter().enumerate() {
+                    let Some(method) = method.as_str() else {
+                        continue;
+                    };
+                    // A PHP array of times prints as a JSON list when the keys are 0..n-1.
+                    let entry = match times {
+                        Some(Value::Object(map)) => map.get(key),
+                        Some(Value::Array(list)) => list.get(position),
+                        _ => None,
+                    };
+                    if let Some(time) = entry.and_then(Time::from_value) {
+                        self.operating.record(method, &time, now);
+                    }
+                }
+            }
+            None => {
+                if let Some(time) = &answer.time {
+                    self.operating.record(call.method, time, now);
+                }
+            }
+        }
+    }
+
+    /// One HTTP exchange; on failure, the error and how it failed.
+    async fn attempt(
+        &self,
+        method: &str,
+        body: &str,
+        prepared: &Prepared,
+        span: &tracing::Span,
+    ) -> std::result::Result<Response<Value>, (Error, Failure)> {
+        let url = prepared.endpoint.join(method).map_err(|_| {
+            let e = Error::new(
+                ErrorKind::InvalidInput,
+                format!("{method:?} cannot be appended to the portal URL"),
+            );
+            (e, Failure::Final)
+        })?;
+        let mut request = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, FORM)
+            .body(body.to_string());
+        if let Some(token) = &prepared.token {
+            use secrecy::ExposeSecret;
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+                .map_err(|_| {
+                    let e = Error::new(
+                        ErrorKind::InvalidInput,
+                        "the access token holds characters a header cannot carry",
+                    );
+                    (e, Failure::Final)
+                })?;
+            value.set_sensitive(true);
+            request = request.header(AUTHORIZATION, value);
+        }
+        let response = request.send().await.map_err(|e| {
+            let failure = if e.is_connect() {
+                Failure::NotSent
+            } else {
+                Failure::Ambiguous
+            };
+            (Error::transport(e), failure)
+        })?;
+        let status = response.status().as_u16();
+        span.record("status", status);
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| (Error::transport(e).with_status(status), Failure::Ambiguous))?;
+        decode_envelope(status, &bytes).map_err(|e| {
+            let failure = classify(&e, status);
+            (e, failure)
+        })
+    }
 }
 
-/// One HTTP exchange; on failure, the error and how it failed.
-async fn attempt(
-    inner: &Inner,
-    method: &str,
-    body: &str,
-    prepared: &Prepared,
-    span: &tracing::Span,
-) -> std::result::Result<Response<Value>, (Error, Failure)> {
-    let url = prepared.endpoint.join(method).map_err(|_| {
-        let e = Error::new(
-            crate::error::ErrorKind::InvalidInput,
-            format!("{method:?} cannot be appended to the portal URL"),
-        );
-        (e, Failure::Final)
-    })?;
-    let mut request = inner
-        .http
-        .post(url)
-        .header(CONTENT_TYPE, FORM)
-        .body(body.to_string());
-    if let Some(token) = &prepared.token {
-        use secrecy::ExposeSecret;
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-            .map_err(|_| {
-                let e = Error::new(
-                    crate::error::ErrorKind::InvalidInput,
-                    "the access token holds characters a header cannot carry",
-                );
-                (e, Failure::Final)
-            })?;
-        value.set_sensitive(true);
-        request = request.header(AUTHORIZATION, value);
+/// Checks a method name before it becomes part of the URL path.
+pub(crate) fn validate_method(method: &str) -> Result<()> {
+    let ok = !method.is_empty()
+        && method.len() <= 200
+        && method
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !method.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!(
+                "{method:?} is not a REST method name (letters, digits, '.', '_' and '-' only, \
+                 e.g. crm.lead.get)"
+            ),
+        ))
     }
-    let response = request.send().await.map_err(|e| {
-        let failure = if e.is_connect() {
-            Failure::NotSent
-        } else {
-            Failure::Ambiguous
-        };
-        (Error::transport(e), failure)
-    })?;
-    let status = response.status().as_u16();
-    span.record("status", status);
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| (Error::transport(e).with_status(status), Failure::Ambiguous))?;
-    decode_envelope(status, &bytes).map_err(|e| {
-        let failure = classify(&e, status);
-        (e, failure)
-    })
 }
 
 fn classify(e: &Error, status: u16) -> Failure {
@@ -174,5 +322,23 @@ fn classify(e: &Error, status: u16) -> Failure {
         Some(ApiErrorCode::ExpiredToken) => Failure::ExpiredToken,
         _ if status >= 500 => Failure::Ambiguous,
         _ => Failure::Final,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn method_names_cannot_inject_paths() {
+        for bad in ["", "../admin", "crm.lead.get?x=1", "a/b", "crm lead", ".x"] {
+            assert_eq!(
+                validate_method(bad).unwrap_err().kind(),
+                ErrorKind::InvalidInput,
+                "{bad:?}"
+            );
+        }
+        assert!(validate_method("crm.lead.get").is_ok());
+        assert!(validate_method("user.current").is_ok());
     }
 }

@@ -7,7 +7,7 @@ use super::tokens::TokenRecord;
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::TokenStore;
 use secrecy::SecretString;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use url::Url;
@@ -32,6 +32,10 @@ struct Inner {
     member_id: String,
     margin_secs: AtomicI64,
     current: RwLock<Option<TokenRecord>>,
+    /// The newest token generation the portal answered `expired_token` to (0: none). Calls
+    /// that would send a token this old wait for the refresh instead: a stale token only
+    /// earns another 401 and a second request.
+    stale: AtomicU64,
     // Single flight in this process: one refresh at a time, later callers find its result.
     flight: Arc<tokio::sync::Mutex<()>>,
 }
@@ -87,6 +91,7 @@ impl OAuthSession {
                 member_id: member_id.into(),
                 margin_secs: AtomicI64::new(DEFAULT_REFRESH_MARGIN.as_secs() as i64),
                 current: RwLock::new(None),
+                stale: AtomicU64::new(0),
                 flight: Arc::default(),
             }),
         }
@@ -186,7 +191,10 @@ impl OAuthSession {
     /// [`ErrorKind::Transport`], [`ErrorKind::Api`] from the refresh.
     pub async fn access_token(&self) -> Result<AccessToken> {
         let record = self.current().await?;
-        let record = if record.expires_within(self.margin()) {
+        let record = if record.generation <= self.inner.stale.load(Ordering::Acquire) {
+            // Another call already met `expired_token` with this token: join its refresh.
+            self.refresh_past(record.generation, true).await?
+        } else if record.expires_within(self.margin()) {
             self.refresh_past(record.generation, false).await?
         } else {
             record
@@ -201,12 +209,14 @@ impl OAuthSession {
     /// # Errors
     /// As [`OAuthSession::access_token`].
     pub async fn token_expired(&self, used: &AccessToken) -> Result<AccessToken> {
+        self.inner.stale.fetch_max(used.generation, Ordering::AcqRel);
         let record = self.refresh_past(used.generation, true).await?;
         self.token_of(&record)
     }
 
     /// [`OAuthSession::token_expired`] for the transport, which only knows the generation.
     pub(crate) async fn refresh_after(&self, generation: u64) -> Result<()> {
+        self.inner.stale.fetch_max(generation, Ordering::AcqRel);
         self.refresh_past(generation, true).await.map(drop)
     }
 

@@ -1,14 +1,13 @@
-//! Sending batches: [`Client::batch`] for one batch, [`Client::batch_chunked`] for any number
-//! of independent commands.
+//! Any number of independent commands, 50 per `batch` request, several requests in flight
+//! (the [`Pipeline`](super::Pipeline)); results in the order of the commands.
 
-use super::{Batch, BatchResults, Handle};
-use crate::client::Client;
+use super::{Batch, BatchResults, Handle, Pipeline, MAX_COMMANDS};
 use crate::error::{Error, ErrorKind, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-/// One independent command for [`Client::batch_chunked`].
+/// One independent command for [`Client::batch_chunked`](crate::Client::batch_chunked).
 #[derive(Debug)]
 pub struct BatchCommand {
     method: String,
@@ -16,7 +15,7 @@ pub struct BatchCommand {
 }
 
 impl BatchCommand {
-    /// A command; a serialization error of `params` is reported when the commands are sent.
+    /// A command; a serialization error of `params` is reported before anything is sent.
     pub fn new(method: impl Into<String>, params: &(impl Serialize + ?Sized)) -> Self {
         let params = serde_json::to_value(params).map_err(|e| {
             Error::new(
@@ -31,53 +30,71 @@ impl BatchCommand {
     }
 }
 
-impl Client {
-    /// Sends a batch of at most 50 commands as one request.
-    ///
-    /// A batch made only of reads is retried like a read after an ambiguous failure; a batch
-    /// with a write is not (unless [`RetryPolicy::retry_writes`](crate::RetryPolicy::retry_writes)).
-    ///
-    /// # Errors
-    /// [`ErrorKind::InvalidInput`] for a bad key, method or parameters, or more than 50
-    /// commands; the errors of [`Client::call`] for the batch request itself. Errors of single
-    /// commands are returned by [`BatchResults::get`].
-    pub async fn batch(&self, batch: Batch) -> Result<BatchResults> {
-        let methods: Map<String, Value> = batch
-            .commands
-            .iter()
-            .map(|c| (c.key.clone(), Value::String(c.method.clone())))
-            .collect();
-        if batch.error.is_none() && batch.is_empty() {
-            return BatchResults::from_value(&serde_json::json!({}), methods, false);
+/// Builds every chunk first, so a bad command is reported before any chunk runs, then sends
+/// them through `pipeline` and puts the results back in command order. A chunk whose request
+/// failed as a whole gives each of its commands that error.
+pub(crate) async fn run<T: DeserializeOwned>(
+    mut pipeline: Pipeline,
+    commands: Vec<BatchCommand>,
+) -> Result<Vec<Result<T>>> {
+    let total = commands.len();
+    let mut chunks: Vec<(Batch, Vec<Handle<T>>)> = Vec::new();
+    let mut commands = commands.into_iter().enumerate().peekable();
+    while commands.peek().is_some() {
+        let mut batch = Batch::new();
+        let mut handles = Vec::with_capacity(MAX_COMMANDS);
+        for (index, cmd) in commands.by_ref().take(MAX_COMMANDS) {
+            let params = cmd.params.map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("command {index} of {total} ({}): {e}; nothing was sent", cmd.method),
+                )
+            })?;
+            let key = (index % MAX_COMMANDS).to_string();
+            handles.push(batch.push::<T>(&key, &cmd.method, &params));
         }
-        let (body, read_only, halt) = batch.encode()?;
-        let answer = self.send("batch", body, read_only).await?;
-        BatchResults::from_value(&answer.result, methods, halt)
+        batch.check().map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("{e}; nothing was sent"),
+            )
+        })?;
+        chunks.push((batch, handles));
     }
+    let mut answered: Vec<Option<Result<BatchResults>>> = (0..chunks.len()).map(|_| None).collect();
+    let mut handles_of = Vec::with_capacity(chunks.len());
+    let mut pending = chunks.into_iter();
+    loop {
+        while pipeline.wants_more() {
+            let Some((batch, handles)) = pending.next() else {
+                break;
+            };
+            pipeline.submit(batch);
+            handles_of.push(handles);
+        }
+        let Some((ticket, results)) = pipeline.next().await else {
+            break;
+        };
+        match usize::try_from(ticket).ok().and_then(|t| answered.get_mut(t)) {
+            Some(slot) => *slot = Some(results),
+            // Only a task that died (a panic, a runtime shutting down) has no ticket.
+            None => return Err(results.err().unwrap_or_else(lost)),
+        }
+    }
+    let mut out = Vec::with_capacity(total);
+    for (handles, answer) in handles_of.iter().zip(answered) {
+        match answer {
+            Some(Ok(results)) => out.extend(handles.iter().map(|h| results.get(h))),
+            Some(Err(e)) => out.extend(handles.iter().map(|_| Err(e.for_each_command()))),
+            None => out.extend(handles.iter().map(|_| Err(lost()))),
+        }
+    }
+    Ok(out)
+}
 
-    /// Runs any number of independent commands, 50 per `batch` request, one request after the
-    /// other (each waits for the rate limiter). Results come back in the order of `commands`.
-    ///
-    /// # Errors
-    /// The outer error when a batch request itself fails; the commands of the chunks before
-    /// it have run. Per-command errors are inside the returned list.
-    pub async fn batch_chunked<T: DeserializeOwned>(
-        &self,
-        commands: impl IntoIterator<Item = BatchCommand>,
-    ) -> Result<Vec<Result<T>>> {
-        let commands: Vec<BatchCommand> = commands.into_iter().collect();
-        let mut out = Vec::with_capacity(commands.len());
-        let mut iter = commands.into_iter().peekable();
-        while iter.peek().is_some() {
-            let mut batch = Batch::new();
-            let mut handles: Vec<Handle<T>> = Vec::with_capacity(super::MAX_COMMANDS);
-            for (i, cmd) in iter.by_ref().take(super::MAX_COMMANDS).enumerate() {
-                let params = cmd.params?;
-                handles.push(batch.push::<T>(&i.to_string(), &cmd.method, &params));
-            }
-            let results = self.batch(batch).await?;
-            out.extend(handles.iter().map(|h| results.get(h)));
-        }
-        Ok(out)
-    }
+fn lost() -> Error {
+    Error::new(
+        ErrorKind::Transport,
+        "a batch of the pipeline was lost: its commands may or may not have run",
+    )
 }

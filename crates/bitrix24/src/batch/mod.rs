@@ -12,13 +12,16 @@
 //! # let _ = (lead, user); Ok(()) }
 //! ```
 
-mod chunked;
+pub(crate) mod chunked;
+pub(crate) mod pipeline;
 mod results;
+pub(crate) mod window;
 
 pub use chunked::BatchCommand;
+pub use pipeline::{Pipeline, Ticket, DEFAULT_MAX_IN_FLIGHT};
 pub use results::BatchResults;
 
-use crate::client::validate_method;
+use crate::transport::validate_method;
 use crate::encode::to_form;
 use crate::error::{Error, ErrorKind, Result};
 use serde::de::DeserializeOwned;
@@ -136,10 +139,10 @@ impl Batch {
         self.commands.is_empty()
     }
 
-    /// The form body and whether every command only reads.
-    pub(crate) fn encode(self) -> Result<(String, bool, bool)> {
-        if let Some(e) = self.error {
-            return Err(e);
+    /// The mistake kept by [`Batch::push`], if any, or a batch over 50 commands.
+    pub(crate) fn check(&self) -> Result<()> {
+        if let Some(e) = &self.error {
+            return Err(e.for_each_command());
         }
         if self.commands.len() > MAX_COMMANDS {
             return Err(Error::new(
@@ -152,6 +155,23 @@ impl Batch {
             )
             .with_method("batch"));
         }
+        Ok(())
+    }
+
+    /// The command keys with their methods, for the results and the operating-time tracker.
+    pub(crate) fn methods(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.commands
+            .iter()
+            .map(|c| (c.key.clone(), serde_json::Value::String(c.method.clone())))
+            .collect()
+    }
+
+    /// The form body and whether every command only reads.
+    pub(crate) fn encode(self) -> Result<(String, bool, bool)> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.check()?;
         let read_only = self
             .commands
             .iter()

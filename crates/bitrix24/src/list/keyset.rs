@@ -184,8 +184,35 @@ async fn chained_pages(s: &mut Chain) -> Result<Vec<Value>> {
     Ok(out)
 }
 
+/// One request of a range `(after, up_to]`: up to 50 chained pages. Returns the rows in
+/// ascending ID order and whether the range is exhausted (a short page).
+pub(super) async fn fetch_range(
+    client: &Client,
+    req: &Arc<ListRequest>,
+    after: u64,
+    up_to: u64,
+) -> Result<(Vec<Value>, bool)> {
+    let (mut filter, _) = split_start(req).map_err(|e| e.with_method(&req.method))?;
+    filter.insert(format!("<={}", req.shape.id_field()), Value::from(up_to));
+    let mut chain = Chain {
+        client: client.clone(),
+        req: req.clone(),
+        filter,
+        last: after,
+        first: false,
+        done: false,
+    };
+    let rows = chained_pages(&mut chain).await?;
+    Ok((rows, chain.done))
+}
+
+/// The caller's `>ID` start (0 when absent).
+pub(super) fn start_of(req: &ListRequest) -> Result<u64> {
+    split_start(req).map(|(_, start)| start)
+}
+
 /// The largest ID matching the caller's filter (one `order[ID]=DESC` page).
-async fn max_id(client: &Client, req: &ListRequest) -> Result<Option<u64>> {
+pub(super) async fn max_id(client: &Client, req: &ListRequest) -> Result<Option<u64>> {
     let (mut filter, start) = split_start(req)?;
     filter.insert(cursor_key(req.shape), Value::from(start));
     let mut probe = req.clone();

@@ -11,6 +11,11 @@
 //! - **parallel keyset** ([`ListRequest::parallel`]): the ID range up to the current maximum
 //!   is split into N disjoint ranges run as N chains at once, as fast as the rate limit
 //!   allows. Rows come in no global order (each range is in ascending ID order).
+//! - **re-cut ranges** ([`ListRequest::split_ranges`]): like the parallel keyset, but each
+//!   range is reported apart and the range with the most IDs left is cut in two whenever a
+//!   chain finishes early, so every chain stays busy; the events say which rows belong to
+//!   which range, so a consumer can write one ordered output and resume it
+//!   ([`RangeStream`]).
 //! - **offset** (when [`ListRequest::order`] sorts by something else): `start=0, 50, ..`
 //!   following `next`, one request per page; rows in the caller's order. A list changed
 //!   while paging can skip or repeat rows, which keyset paging cannot.
@@ -20,10 +25,13 @@
 
 mod keyset;
 mod offset;
+mod ranges;
+
+pub use ranges::{IdRange, RangeEvent, RangeStream};
 
 use crate::client::Client;
 use crate::error::{Error, ErrorKind, Result};
-use crate::response::decode_value;
+use crate::decode::decode_value;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use futures::Stream;
 use serde::de::DeserializeOwned;
@@ -175,7 +183,7 @@ impl ListRequest {
     }
 
     fn check(&self) -> Result<()> {
-        crate::client::validate_method(&self.method)?;
+        crate::transport::validate_method(&self.method)?;
         match &self.error {
             Some(e) => {
                 Err(Error::new(ErrorKind::InvalidInput, e.clone()).with_method(&self.method))

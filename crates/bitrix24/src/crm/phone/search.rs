@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 
 use super::normalize_for_search;
+use crate::batch::BatchCommand;
 use crate::crm::types::{CompanyId, ContactId, Id, LeadId};
 use crate::error::{Error, ErrorKind, Result};
 use crate::Client;
@@ -44,8 +45,9 @@ impl PhoneMatches {
 /// records, because the portal compares [`normalize_for_search`] codes. An extension after `;`
 /// or `#` is ignored.
 ///
-/// One call per entity type (`LEAD`, `CONTACT`, `COMPANY`): searched together, the portal drops
-/// the later types from the answer as soon as one type has 20 matches.
+/// One search per entity type (`LEAD`, `CONTACT`, `COMPANY`; searched together, the portal
+/// drops the later types from the answer as soon as one type has 20 matches), all three in
+/// one `batch` request.
 ///
 /// # Errors
 /// [`ErrorKind::InvalidInput`] when `phone` has no digits; the errors of
@@ -56,7 +58,8 @@ pub async fn find_by_phone(client: &Client, phone: &str) -> Result<PhoneMatches>
 
 /// [`find_by_phone`] for many numbers at once: numbers with the same search code are searched
 /// once, and the rest are sent in chunks of [`FINDBYCOMM_MAX_VALUES`] (the portal ignores
-/// values past the 20th). Numbers without digits are skipped.
+/// values past the 20th), every search of up to 16 chunks in one `batch` request. Numbers
+/// without digits are skipped.
 ///
 /// # Errors
 /// [`ErrorKind::InvalidInput`] when no number has digits; the errors of [`Client::call`]
@@ -66,17 +69,40 @@ pub async fn find_by_phones<S: AsRef<str>>(
     phones: impl IntoIterator<Item = S>,
 ) -> Result<PhoneMatches> {
     let values = searchable(phones)?;
+    let chunks: Vec<&[String]> = values.chunks(FINDBYCOMM_MAX_VALUES).collect();
+    let commands = chunks.iter().flat_map(|chunk| {
+        ENTITY_TYPES.iter().map(move |entity_type| {
+            BatchCommand::new(
+                METHOD,
+                &json!({"type": "PHONE", "values": chunk, "entity_type": entity_type}),
+            )
+        })
+    });
+    let results = client.batch_chunked::<Value>(commands).await?;
     let mut found = PhoneMatches::default();
-    for chunk in values.chunks(FINDBYCOMM_MAX_VALUES) {
-        let (ids, cut) = search(client, chunk, "LEAD").await?;
-        merge(&mut found.leads, ids);
-        let (ids, cut2) = search(client, chunk, "CONTACT").await?;
-        merge(&mut found.contacts, ids);
-        let (ids, cut3) = search(client, chunk, "COMPANY").await?;
-        merge(&mut found.companies, ids);
-        found.may_be_truncated |= cut || cut2 || cut3;
+    for (i, result) in results.into_iter().enumerate() {
+        let entity_type = ENTITY_TYPES[i % ENTITY_TYPES.len()];
+        let result = result?;
+        let cut = match entity_type {
+            "LEAD" => add_ids(&mut found.leads, result, entity_type)?,
+            "CONTACT" => add_ids(&mut found.contacts, result, entity_type)?,
+            _ => add_ids(&mut found.companies, result, entity_type)?,
+        };
+        found.may_be_truncated |= cut;
     }
     Ok(found)
+}
+
+const METHOD: &str = "crm.duplicate.findbycomm";
+/// The entity types searched, one command each per chunk of values.
+const ENTITY_TYPES: [&str; 3] = ["LEAD", "CONTACT", "COMPANY"];
+
+/// Adds the ids of one search's `result`; true when the cap may have cut them.
+fn add_ids<M>(into: &mut Vec<Id<M>>, result: Value, entity_type: &str) -> Result<bool> {
+    let ids = ids_of(result, entity_type).map_err(|e| e.with_method(METHOD))?;
+    let cut = ids.len() >= PER_VALUE_CAP;
+    merge(into, ids);
+    Ok(cut)
 }
 
 /// The raw values to send, one per distinct search code, in input order. The raw value goes on
@@ -103,21 +129,6 @@ fn searchable<S: AsRef<str>>(phones: impl IntoIterator<Item = S>) -> Result<Vec<
         return Err(Error::new(ErrorKind::InvalidInput, what));
     }
     Ok(out)
-}
-
-/// One `crm.duplicate.findbycomm` call for one entity type: the ids, and whether the cap may
-/// have cut them.
-async fn search<M>(
-    client: &Client,
-    values: &[String],
-    entity_type: &str,
-) -> Result<(Vec<Id<M>>, bool)> {
-    const METHOD: &str = "crm.duplicate.findbycomm";
-    let params = json!({"type": "PHONE", "values": values, "entity_type": entity_type});
-    let result = client.call::<Value>(METHOD, &params).await?.result;
-    let ids = ids_of(result, entity_type).map_err(|e| e.with_method(METHOD))?;
-    let cut = ids.len() >= PER_VALUE_CAP;
-    Ok((ids, cut))
 }
 
 /// Reads `{"LEAD": [1, 2]}`, or `[]` (PHP's empty array) when nothing matched.

@@ -1,0 +1,80 @@
+//! The request rate: a GCRA limiter (governor) shaped like the portal's leaky bucket.
+//!
+//! The limiter lives in the [`Client`](crate::Client) and is shared by its clones only: two
+//! clients built separately for one portal do not know about each other, so clone one client
+//! instead. The portal also counts other apps and IPs, so the server can still push back; the
+//! retry rules handle that.
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+/// The request-rate limit the client keeps to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimits {
+    params: Option<(f64, u32)>,
+}
+
+impl RateLimits {
+    /// Every plan but Enterprise: 2 requests/s, bursts of 50 (the default).
+    pub fn standard() -> Self {
+        Self::custom(2.0, 50)
+    }
+
+    /// Enterprise: 5 requests/s, bursts of 250.
+    pub fn enterprise() -> Self {
+        Self::custom(5.0, 250)
+    }
+
+    /// Any other rate (requests per second, at least 0.001) and burst (at least 1).
+    pub fn custom(per_second: f64, burst: u32) -> Self {
+        let rate = if per_second.is_finite() {
+            per_second.max(0.001)
+        } else {
+            1.0
+        };
+        Self {
+            params: Some((rate, burst.max(1))),
+        }
+    }
+
+    /// No client-side limit (tests, or when something else paces the calls).
+    pub fn off() -> Self {
+        Self { params: None }
+    }
+
+    /// The limiter keeps a margin of 1/20 of the bucket (at least one request when the bucket
+    /// holds more than one): requests released on time can still reach the portal bunched up
+    /// (connection setup, scheduling), and a full bucket has no room for that.
+    pub(crate) fn build(self) -> Option<DefaultDirectRateLimiter> {
+        let (rate, burst) = self.params?;
+        let period = Duration::from_secs_f64(1.0 / rate);
+        let margin = if burst > 1 { (burst / 20).max(1) } else { 0 };
+        let burst = NonZeroU32::new(burst - margin)?;
+        let quota = Quota::with_period(period)?.allow_burst(burst);
+        Some(RateLimiter::direct(quota))
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self::standard()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn governor_quota_matches_the_bucket() {
+        let l = RateLimits::custom(2.0, 4).build().unwrap();
+        for _ in 0..3 {
+            assert!(l.check().is_ok());
+        }
+        assert!(l.check().is_err(), "the burst less the margin is spent");
+        let l = RateLimits::standard().build().unwrap();
+        assert_eq!((0..60).filter(|_| l.check().is_ok()).count(), 48);
+        assert!(RateLimits::off().build().is_none());
+    }
+}
