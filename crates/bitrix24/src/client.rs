@@ -2,10 +2,10 @@
 
 use crate::auth::{Auth, OAuthSession, WebhookUrl};
 use crate::batch::{chunked, pipeline, Batch, BatchCommand, BatchResults, Pipeline};
+use crate::decode::decode_value;
 use crate::encode;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{OperatingTracker, RateLimits};
-use crate::decode::decode_value;
 use crate::response::Response;
 use crate::retry::{is_read_method, RetryBudget, RetryPolicy};
 use crate::stats::Stats;

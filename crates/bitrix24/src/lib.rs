@@ -95,10 +95,10 @@ pub use error::{ApiErrorCode, Error, ErrorKind, Result};
 pub use limits::RateLimits;
 pub use portals::{Portals, Received};
 pub use response::{Response, Time};
-pub use stats::Stats;
 pub use retry::{is_read_method, RetryPolicy};
 /// Secrets (client secret, tokens) are `secrecy::SecretString`, re-exported for convenience.
 pub use secrecy::SecretString;
+pub use stats::Stats;
 #[cfg(feature = "sqlite")]
 pub use store::SqliteStore;
 pub use store::{FileStore, LockedPortal, MemoryStore, TokenRecord, TokenStore};

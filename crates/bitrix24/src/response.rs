@@ -5,9 +5,6 @@ use crate::error::{ApiErrorCode, Error, ErrorKind, Result};
 use crate::numbers;
 use serde_json::{Map, Value};
 
-/// The list streams read rows through this path; the decoding lives in [`crate::decode`].
-pub(crate) use crate::decode::decode_value;
-
 /// A successful answer of one method call.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -209,7 +209,9 @@ impl OAuthSession {
     /// # Errors
     /// As [`OAuthSession::access_token`].
     pub async fn token_expired(&self, used: &AccessToken) -> Result<AccessToken> {
-        self.inner.stale.fetch_max(used.generation, Ordering::AcqRel);
+        self.inner
+            .stale
+            .fetch_max(used.generation, Ordering::AcqRel);
         let record = self.refresh_past(used.generation, true).await?;
         self.token_of(&record)
     }

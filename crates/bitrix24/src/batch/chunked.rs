@@ -47,18 +47,18 @@ pub(crate) async fn run<T: DeserializeOwned>(
             let params = cmd.params.map_err(|e| {
                 Error::new(
                     ErrorKind::InvalidInput,
-                    format!("command {index} of {total} ({}): {e}; nothing was sent", cmd.method),
+                    format!(
+                        "command {index} of {total} ({}): {e}; nothing was sent",
+                        cmd.method
+                    ),
                 )
             })?;
             let key = (index % MAX_COMMANDS).to_string();
             handles.push(batch.push::<T>(&key, &cmd.method, &params));
         }
-        batch.check().map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!("{e}; nothing was sent"),
-            )
-        })?;
+        batch
+            .check()
+            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("{e}; nothing was sent")))?;
         chunks.push((batch, handles));
     }
     let mut answered: Vec<Option<Result<BatchResults>>> = (0..chunks.len()).map(|_| None).collect();
@@ -75,7 +75,10 @@ pub(crate) async fn run<T: DeserializeOwned>(
         let Some((ticket, results)) = pipeline.next().await else {
             break;
         };
-        match usize::try_from(ticket).ok().and_then(|t| answered.get_mut(t)) {
+        match usize::try_from(ticket)
+            .ok()
+            .and_then(|t| answered.get_mut(t))
+        {
             Some(slot) => *slot = Some(results),
             // Only a task that died (a panic, a runtime shutting down) has no ticket.
             None => return Err(results.err().unwrap_or_else(lost)),

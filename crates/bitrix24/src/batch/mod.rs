@@ -21,9 +21,9 @@ pub use chunked::BatchCommand;
 pub use pipeline::{Pipeline, Ticket, DEFAULT_MAX_IN_FLIGHT};
 pub use results::BatchResults;
 
-use crate::transport::validate_method;
 use crate::encode::to_form;
 use crate::error::{Error, ErrorKind, Result};
+use crate::transport::validate_method;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashSet;

@@ -201,7 +201,11 @@ mod tests {
         }
         assert_eq!(w.limit(), 8, "one halving for one full bucket");
         w.acquire().await.finish(Feedback::PushedBack);
-        assert_eq!(w.limit(), 4, "a request sent after the halving counts again");
+        assert_eq!(
+            w.limit(),
+            4,
+            "a request sent after the halving counts again"
+        );
     }
 
     #[tokio::test]

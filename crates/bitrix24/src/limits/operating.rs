@@ -216,7 +216,9 @@ mod tests {
         let now = Instant::now();
         t.record("m", &time(50.0, 1000.0, 1300, 10.0), now);
         // 50 used, 10 s a call: the fifth call in flight arrives at 90, a sixth would at 100.
-        let held: Vec<_> = (0..5).map(|_| t.admit(&single("m"), now).unwrap()).collect();
+        let held: Vec<_> = (0..5)
+            .map(|_| t.admit(&single("m"), now).unwrap())
+            .collect();
         assert!(t.admit(&single("m"), now).is_err());
         drop(held);
         assert!(t.admit(&single("m"), now).is_ok(), "released on drop");

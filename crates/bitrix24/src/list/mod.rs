@@ -30,8 +30,8 @@ mod ranges;
 pub use ranges::{IdRange, RangeEvent, RangeStream};
 
 use crate::client::Client;
-use crate::error::{Error, ErrorKind, Result};
 use crate::decode::decode_value;
+use crate::error::{Error, ErrorKind, Result};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use futures::Stream;
 use serde::de::DeserializeOwned;

@@ -16,8 +16,8 @@
 use super::keyset::{fetch_range, max_id, start_of};
 use super::ListRequest;
 use crate::client::Client;
-use crate::error::Result;
 use crate::decode::decode_value;
+use crate::error::Result;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::{FutureExt, Stream};
@@ -29,8 +29,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-/// A range worth cutting has at least this many IDs left: two requests' worth of rows.
-const MIN_SPLIT: u64 = 2 * 2_500;
+/// A range worth cutting has more IDs left than one request brings rows (50 pages of 50):
+/// below that, its own chain finishes it in one more request anyway.
+const MIN_SPLIT: u64 = 2_500;
 
 /// An ID range `(after, up_to]` of a list and how far it got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,7 +75,13 @@ pub enum RangeEvent<T> {
     },
 }
 
-/// The ranges of a list fetched several at once; see the [module docs](self).
+/// The ranges of a list fetched several at once, made by [`ListRequest::split_ranges`] or
+/// [`ListRequest::resume_ranges`]; see the [list module docs](super) for the strategies.
+///
+/// The ID space `(start, max]` is cut into ranges; several are paged at once, and when one
+/// finishes, the range with the most IDs left is cut in two at its middle. The stream reports
+/// rows per range (ascending within a range), cuts and completions; a consumer that wants one
+/// ordered output keeps each range apart and joins them in the order of their lower bounds.
 pub struct RangeStream<T> {
     state: Option<Running>,
     start: Option<BoxFuture<'static, Result<Running>>>,
@@ -140,7 +147,12 @@ impl ListRequest {
         let client = client.clone();
         let start = async move {
             self.check()?;
-            Ok(Running::new(client, Arc::new(self), ranges, parallel.max(1)))
+            Ok(Running::new(
+                client,
+                Arc::new(self),
+                ranges,
+                parallel.max(1),
+            ))
         };
         RangeStream::starting(start.boxed())
     }
@@ -318,7 +330,8 @@ impl<T: DeserializeOwned> Stream for RangeStream<T> {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(None) => return Poll::Ready(None),
                 Poll::Ready(Some((i, after, answer))) => {
-                    let applied = answer.and_then(|(rows, short)| run.answered(i, after, rows, short));
+                    let applied =
+                        answer.and_then(|(rows, short)| run.answered(i, after, rows, short));
                     if let Err(e) = applied {
                         // The other requests are dropped with the stream; every row reported
                         // so far stays valid, and the ranges' positions say where to resume.
@@ -396,7 +409,9 @@ mod tests {
     }
 
     fn rows(ids: impl IntoIterator<Item = u64>) -> Vec<Value> {
-        ids.into_iter().map(|id| serde_json::json!({"ID": id.to_string()})).collect()
+        ids.into_iter()
+            .map(|id| serde_json::json!({"ID": id.to_string()}))
+            .collect()
     }
 
     #[test]
@@ -407,9 +422,14 @@ mod tests {
         assert_eq!((r.ranges[2].after, r.ranges[2].up_to), (20_000, 30_000));
         assert_eq!(
             r.ready.pop_front(),
-            Some(RangeEvent::Split { from: 1, range: 2, at: 20_000, up_to: 30_000 })
+            Some(RangeEvent::Split {
+                from: 1,
+                range: 2,
+                at: 20_000,
+                up_to: 30_000
+            })
         );
-        let mut small = running(vec![(0, 4_000)]);
+        let mut small = running(vec![(0, 2_400)]);
         assert_eq!(small.split(), None, "too small to be worth a cut");
     }
 
@@ -420,7 +440,11 @@ mod tests {
         r.answered(0, 0, rows([10, 49, 50, 51, 60]), false).unwrap();
         assert_eq!(
             r.ready.pop_front(),
-            Some(RangeEvent::Rows { range: 0, rows: rows([10, 49, 50]), last_id: 50 })
+            Some(RangeEvent::Rows {
+                range: 0,
+                rows: rows([10, 49, 50]),
+                last_id: 50
+            })
         );
         assert_eq!(r.ready.pop_front(), Some(RangeEvent::Done { range: 0 }));
     }
@@ -435,6 +459,10 @@ mod tests {
         assert!(r.ranges[1].done);
         r.ready.clear();
         r.answered(0, 2_500, Vec::new(), true).unwrap();
-        assert_eq!(r.ready.pop_front(), Some(RangeEvent::Done { range: 0 }), "no empty Rows event");
+        assert_eq!(
+            r.ready.pop_front(),
+            Some(RangeEvent::Done { range: 0 }),
+            "no empty Rows event"
+        );
     }
 }

@@ -2,9 +2,9 @@
 //! paging, and the stall guard.
 
 use crate::client_support::{client, sandbox};
-use bitrix24::batch::BatchCommand;
+use bitrix24::batch::Batch;
 use bitrix24::list::ListRequest;
-use bitrix24::{Client, ErrorKind, Result};
+use bitrix24::{Client, ErrorKind};
 use futures::{StreamExt, TryStreamExt};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -13,18 +13,26 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Creates `n` leads titled `lead {i}` through `crm.lead.add` (50 per batch).
 async fn seed(c: &Client, n: usize) {
-    let commands = (0..n).map(|i| {
-        BatchCommand::new(
-            "crm.lead.add",
-            &json!({"fields": {"TITLE": format!("lead {i}")}}),
-        )
-    });
-    let out: Vec<Result<Value>> = c.batch_chunked(commands).await.unwrap();
-    assert!(
-        out.iter().all(|r| r.is_ok()),
-        "{:?}",
-        out.iter().find(|r| r.is_err())
-    );
+    // One batch after the other, so IDs ascend with the titles (batch_chunked keeps several
+    // batches in flight and the portal numbers rows in the order they arrive).
+    let mut at = 0;
+    while at < n {
+        let mut batch = Batch::new();
+        let handles: Vec<_> = (at..n.min(at + 50))
+            .map(|i| {
+                batch.push::<Value>(
+                    &format!("l{i}"),
+                    "crm.lead.add",
+                    &json!({"fields": {"TITLE": format!("lead {i}")}}),
+                )
+            })
+            .collect();
+        let results = c.batch(batch).await.unwrap();
+        for h in &handles {
+            results.get(h).unwrap();
+        }
+        at += 50;
+    }
 }
 
 fn ids(rows: &[Value], key: &str) -> Vec<u64> {

@@ -12,6 +12,7 @@ mod offline_support;
 mod portals_support;
 
 mod batch;
+mod bulk;
 mod calls;
 mod crash;
 mod crm_models;

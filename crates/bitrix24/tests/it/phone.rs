@@ -125,10 +125,16 @@ async fn twenty_leads_do_not_hide_the_contact() {
 }
 
 #[tokio::test]
-async fn many_numbers_go_in_chunks_of_twenty_per_entity_type() {
+async fn many_numbers_go_in_chunks_of_twenty_per_entity_type_in_one_batch() {
     let server = MockServer::start().await;
+    let found: serde_json::Map<String, Value> = (0..6)
+        .map(|k| (k.to_string(), json!({"LEAD": [7]})))
+        .collect();
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": {"LEAD": [7]}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"result": {
+            "result": found, "result_error": [], "result_total": [], "result_next": [],
+            "result_time": []
+        }})))
         .mount(&server)
         .await;
     let c = Client::builder()
@@ -145,27 +151,28 @@ async fn many_numbers_go_in_chunks_of_twenty_per_entity_type() {
     assert!(m.contacts.is_empty() && m.companies.is_empty());
 
     let requests = server.received_requests().await.unwrap();
-    let shapes: Vec<(String, String, usize)> = requests
+    assert_eq!(requests.len(), 1, "every search in one request");
+    assert!(requests[0].url.path().ends_with("/batch"));
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&requests[0].body)
+        .into_owned()
+        .collect();
+    let shapes: Vec<(String, String, usize)> = form
         .iter()
-        .map(|r| {
-            let form: Vec<(String, String)> =
-                url::form_urlencoded::parse(&r.body).into_owned().collect();
+        .filter(|(k, _)| k.starts_with("cmd["))
+        .map(|(_, line)| {
+            let (method, query) = line.split_once('?').unwrap();
+            assert_eq!(method, "crm.duplicate.findbycomm");
+            let q: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
             let get = |k: &str| {
-                form.iter()
+                q.iter()
                     .find(|(key, _)| key == k)
                     .map(|(_, v)| v.clone())
                     .unwrap_or_default()
             };
-            let values = form
-                .iter()
-                .filter(|(k, _)| k.starts_with("values["))
-                .count();
-            assert!(
-                r.url.path().ends_with("crm.duplicate.findbycomm"),
-                "{}",
-                r.url.path()
-            );
             assert_eq!(get("type"), "PHONE");
+            let values = q.iter().filter(|(k, _)| k.starts_with("values[")).count();
             (get("entity_type"), get("values[0]"), values)
         })
         .collect();
