@@ -78,8 +78,7 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Logs on stderr at `level` (or `$RUST_LOG`), and the request counter of the progress bars,
-/// which sees the client's request spans whatever the log level.
+/// Logs on stderr at `level` (or `$RUST_LOG`).
 fn init_tracing(level: &str) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -89,11 +88,7 @@ fn init_tracing(level: &str) {
     let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_filter(filter);
-    let counter = progress::RequestCounter.with_filter(progress::OnlyCalls);
-    let _ = tracing_subscriber::registry()
-        .with(logs)
-        .with(counter)
-        .try_init();
+    let _ = tracing_subscriber::registry().with(logs).try_init();
 }
 
 async fn run(cli: Cli) -> CliResult {

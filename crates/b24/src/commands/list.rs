@@ -120,7 +120,7 @@ pub async fn run(args: ListArgs, profile: Option<&str>) -> CliResult {
     let format = args.format.unwrap_or_else(Format::default_for_stdout);
     let paths = Paths::from_env()?;
     let (client, _) = client_for(&paths, profile).await?;
-    let base = progress::requests();
+    let base = client.stats();
     let bar = progress::bar("rows", None);
     let mut rows = req.stream::<Value>(&client);
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -136,7 +136,7 @@ pub async fn run(args: ListArgs, profile: Option<&str>) -> CliResult {
         };
         printer.push(&mut out, row)?;
         bar.inc(1);
-        progress::show_requests(&bar, base);
+        progress::show_requests(&bar, &client, &base);
     }
     printer.finish(&mut out)?;
     out.flush().map_err(write_error)?;

@@ -74,6 +74,8 @@ async fn an_interrupted_export_resumes_without_duplicates_or_gaps() {
             "100",
             "--max-rows",
             "1234",
+            "--parallel",
+            "1",
         ])
         .await
         .expect_code(130);
@@ -102,7 +104,7 @@ async fn an_interrupted_export_resumes_without_duplicates_or_gaps() {
         "{other:?}"
     );
 
-    cli.run(&["export", "lead", "-o", path])
+    cli.run(&["export", "lead", "-o", path, "--parallel", "1"])
         .await
         .expect_code(0);
     let text = std::fs::read_to_string(&out).expect("read");
@@ -144,7 +146,12 @@ async fn a_killed_export_resumes_under_standard_limits() {
         loop {
             if let Ok(bytes) = std::fs::read(&ckpt) {
                 if let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-                    let rows = v["rows"].as_u64().unwrap_or(0);
+                    // Rows joined to the file plus those in the ranges' part files.
+                    let parts: u64 = v["ranges"]
+                        .as_array()
+                        .map(|r| r.iter().filter_map(|r| r["rows"].as_u64()).sum())
+                        .unwrap_or(0);
+                    let rows = v["rows"].as_u64().unwrap_or(0) + parts;
                     if rows >= 2500 {
                         child.start_kill().expect("kill");
                         let _ = child.wait().await;
@@ -171,4 +178,101 @@ async fn a_killed_export_resumes_under_standard_limits() {
     assert_exactly(&ids, 20_000);
     // The portal never had to refuse a request for the rate.
     assert_eq!(cli.sandbox.refused_by_rate_limit(), 0);
+}
+
+/// The IDs of a JSON-lines export, in file order.
+fn jsonl_ids(path: &Path) -> Vec<u64> {
+    std::fs::read_to_string(path)
+        .expect("read")
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("whole JSON line");
+            v["ID"].as_str().and_then(|s| s.parse().ok()).expect("ID")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parallel_export_stopped_mid_way_resumes_its_ranges_in_id_order() {
+    let cli = Cli::new().await;
+    cli.login_webhook().await;
+    cli.seed(12_000);
+    let out = cli.path("p.jsonl");
+    let path = out.to_str().expect("utf8");
+    let stop = cli
+        .run(&[
+            "export",
+            "lead",
+            "-o",
+            path,
+            "--parallel",
+            "4",
+            "--max-rows",
+            "5000",
+        ])
+        .await
+        .expect_code(130);
+    assert!(
+        stop.stderr.contains("run the same command again"),
+        "{stop:?}"
+    );
+    let ckpt: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cli.path("p.jsonl.checkpoint")).expect("ckpt"))
+            .expect("json");
+    let ranges = ckpt["ranges"].as_array().expect("ranges in the checkpoint");
+    assert!(!ranges.is_empty(), "{ckpt}");
+    // A crash in the middle of writing a part, after its checkpoint.
+    let open = ranges
+        .iter()
+        .find(|r| r["rows"].as_u64() > Some(0))
+        .expect("a started range");
+    let part = cli.path(&format!("p.jsonl.part-{}", open["start"]));
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&part)
+        .and_then(|mut f| f.write_all(b"{\"ID\":\"99999\",\"TITLE\":\"half"))
+        .expect("append to the part");
+    cli.run(&["export", "lead", "-o", path, "--parallel", "4"])
+        .await
+        .expect_code(0);
+    assert_exactly(&jsonl_ids(&out), 12_000);
+    assert!(!cli.path("p.jsonl.checkpoint").exists());
+    assert!(!part.exists(), "parts are removed once joined");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parallel_export_over_holes_is_in_id_order_with_every_row_once() {
+    let cli = Cli::new().await;
+    cli.login_webhook().await;
+    cli.seed(9_000);
+    // Holes, as deletions leave: the first range ends early and the others are cut.
+    let client = bitrix24::Client::builder()
+        .webhook(&cli.sandbox.webhook_url())
+        .limits(bitrix24::RateLimits::off())
+        .build()
+        .expect("client");
+    let gone: Vec<u64> = (101..=4_000).collect();
+    let deletes = gone.iter().map(|id| {
+        bitrix24::batch::BatchCommand::new("crm.lead.delete", &serde_json::json!({ "id": id }))
+    });
+    for r in client
+        .batch_chunked::<serde_json::Value>(deletes)
+        .await
+        .expect("delete")
+    {
+        r.expect("deleted");
+    }
+    let out = cli.path("holes.csv");
+    cli.run(&[
+        "export",
+        "lead",
+        "-o",
+        out.to_str().expect("utf8"),
+        "--select",
+        "ID,TITLE",
+    ])
+    .await
+    .expect_code(0);
+    let expected: Vec<u64> = (1..=100).chain(4_001..=9_000).collect();
+    assert_eq!(csv_ids(&out), expected);
 }

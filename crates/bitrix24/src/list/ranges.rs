@@ -46,6 +46,14 @@ pub struct IdRange {
 /// made (the first ones in ascending ID order; cuts add new numbers).
 #[derive(Debug, Clone, PartialEq)]
 pub enum RangeEvent<T> {
+    /// Range `range` starts as `bounds` (one event per range the stream starts with, before
+    /// any other event; ranges made by cuts are announced by [`RangeEvent::Split`]).
+    Planned {
+        /// The range.
+        range: usize,
+        /// Where it starts and ends.
+        bounds: IdRange,
+    },
     /// Rows of range `range`, ascending, all above the range's earlier rows; `last_id` is the
     /// ID of the last one (the range's new `after`).
     Rows {
@@ -109,8 +117,10 @@ struct Running {
 
 impl ListRequest {
     /// Every row through `parallel` keyset chains over ID ranges that are re-cut as they
-    /// finish; see [`RangeStream`]. The list must be in ascending ID order (no other
-    /// `order`). Rows added above the highest ID at the start are not included.
+    /// finish; see [`RangeStream`]. No more ranges are made than the ID span needs requests
+    /// (2,500 IDs each), so a short list costs one probe and one request. The list must be in
+    /// ascending ID order (no other `order`). Rows added above the highest ID at the start
+    /// are not included.
     pub fn split_ranges<T: DeserializeOwned>(
         self,
         client: &Client,
@@ -125,7 +135,11 @@ impl ListRequest {
                 .await
                 .map_err(|e| e.with_method(&req.method))?
                 .unwrap_or(start);
-            let n = parallel.max(1);
+            // No more ranges than requests the span needs: a short list stays one request.
+            let needed = max.saturating_sub(start).div_ceil(MIN_SPLIT).max(1);
+            let n = parallel
+                .max(1)
+                .min(usize::try_from(needed).unwrap_or(usize::MAX));
             let ranges = super::keyset::ranges(start, max, n)
                 .into_iter()
                 .map(|(after, up_to)| IdRange { after, up_to })
@@ -177,6 +191,16 @@ impl Running {
             ready: VecDeque::new(),
             failed: false,
         };
+        for i in 0..running.ranges.len() {
+            let r = &running.ranges[i];
+            let bounds = IdRange {
+                after: r.after,
+                up_to: r.up_to,
+            };
+            running
+                .ready
+                .push_back(RangeEvent::Planned { range: i, bounds });
+        }
         for i in 0..running.ranges.len() {
             if running.ranges[i].done {
                 running.ready.push_back(RangeEvent::Done { range: i });
@@ -347,6 +371,7 @@ impl<T: DeserializeOwned> Stream for RangeStream<T> {
 
 fn decode<T: DeserializeOwned>(event: RangeEvent<Value>) -> Result<RangeEvent<T>> {
     Ok(match event {
+        RangeEvent::Planned { range, bounds } => RangeEvent::Planned { range, bounds },
         RangeEvent::Rows {
             range,
             rows,

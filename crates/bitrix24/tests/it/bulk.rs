@@ -186,6 +186,7 @@ async fn re_cut_ranges_return_every_row_once_in_ascending_order_per_range() {
         .select(["ID"])
         .split_ranges::<Value>(&c, 2);
     let mut bounds: BTreeMap<usize, (u64, u64)> = BTreeMap::new();
+    let mut planned = Vec::new();
     let mut last: BTreeMap<usize, u64> = BTreeMap::new();
     let mut seen = BTreeSet::new();
     let mut splits = 0;
@@ -225,6 +226,14 @@ async fn re_cut_ranges_return_every_row_once_in_ascending_order_per_range() {
             }
             RangeEvent::Done { range } => {
                 assert!(done.insert(range), "done once");
+            }
+            RangeEvent::Planned {
+                range,
+                bounds: planned_bounds,
+            } => {
+                assert!(seen.is_empty(), "planned before any row");
+                bounds.insert(range, (planned_bounds.after, planned_bounds.up_to));
+                planned.push((planned_bounds.after, planned_bounds.up_to));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The checkpoint of an export (`FILE.checkpoint`): what it records, opening the output for
 //! a fresh or resumed run, and saving a chunk durably before the checkpoint that covers it.
 
+use super::super::list::Query;
 use super::format::FileFormat;
 use crate::exit::{CliError, CliResult};
 use crate::files::{atomic_write, io_error};
@@ -28,6 +29,43 @@ pub struct Checkpoint {
     pub rows: u64,
     /// The file length after the last row.
     pub bytes: u64,
+    /// The ranges of a parallel export not yet joined to the file, in ascending ID order
+    /// (absent in the checkpoints of single-chain exports and of older versions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<RangeCheckpoint>,
+}
+
+/// One ID range of a parallel export: rows `(start, up_to]` go to their own part file
+/// (`FILE.part-<start>`), which is joined to the file once every range below it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RangeCheckpoint {
+    /// The range's lower bound (exclusive): its key and the name of its part file.
+    pub start: u64,
+    /// The ID of the last row written to the part (`start` before the first).
+    pub after: u64,
+    /// The range's upper bound (inclusive); lowered when the range is cut.
+    pub up_to: u64,
+    /// Rows in the part.
+    pub rows: u64,
+    /// The part's length after its last row.
+    pub bytes: u64,
+    /// No more rows will come.
+    pub done: bool,
+}
+
+/// The error of an export that stopped before the end, checkpoint saved.
+pub(super) fn interrupted(ckpt: &Checkpoint, path: &Path, why: &str) -> CliError {
+    let rows = ckpt.rows + ckpt.ranges.iter().map(|r| r.rows).sum::<u64>();
+    CliError::Interrupted(format!(
+        "{why} after {rows} rows; {} is saved: run the same command again to resume",
+        crate::files::sibling(path, ".checkpoint").display()
+    ))
+}
+
+/// Replaces `FILE.checkpoint` atomically with `ckpt`.
+pub(super) fn write(ckpt_path: &Path, ckpt: &Checkpoint) -> CliResult {
+    let text = serde_json::to_vec(ckpt).map_err(|e| CliError::Other(e.to_string()))?;
+    atomic_write(ckpt_path, &text)
 }
 
 /// Rows buffered since the last checkpoint.
@@ -110,6 +148,28 @@ pub(super) fn save(
     }
     chunk.clear();
     *pending = Pending::default();
-    let text = serde_json::to_vec(ckpt).map_err(|e| CliError::Other(e.to_string()))?;
-    atomic_write(ckpt_path, &text)
+    write(ckpt_path, ckpt)
+}
+
+/// The request of `query` for the IDs after the checkpoint's `last_id`.
+pub(super) fn request_after(query: &Query, last_id: u64) -> CliResult<bitrix24::list::ListRequest> {
+    if last_id == 0 {
+        return query.request();
+    }
+    let mut q = query.clone();
+    let mut start = last_id;
+    let mut kept = Vec::new();
+    for (k, v) in query.filters()? {
+        if k.eq_ignore_ascii_case(">ID") {
+            // The user's own lower bound still holds when it is above the cursor.
+            if let Ok(user) = v.trim().parse::<u64>() {
+                start = start.max(user);
+            }
+        } else {
+            kept.push(format!("{k}={v}"));
+        }
+    }
+    kept.push(format!(">ID={start}"));
+    q.filter = kept;
+    q.request()
 }

@@ -17,7 +17,7 @@ use crate::files::sibling;
 use crate::profile_client::client_for;
 use crate::progress;
 use answer::id_of;
-use bitrix24::batch::Batch;
+use bitrix24::batch::{Batch, Ticket};
 use bitrix24::Client;
 use csv::{field_of, Row};
 use dedupe::{duplicates, recover};
@@ -137,7 +137,7 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
         recover(client, list, j, &by_row).await?;
     }
     let bar = progress::bar("rows", Some(sheet.rows.len() as u64));
-    let base = progress::requests();
+    let base = client.stats();
     let mut todo: Vec<(u64, Map<String, Value>)> = Vec::new();
     for row in &sheet.rows {
         match &row.fields {
@@ -154,53 +154,77 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
         }
     }
     let mut seen: HashMap<String, u64> = HashMap::new();
-    for chunk in todo.chunks(bitrix24::batch::MAX_COMMANDS) {
-        let dups = duplicates(client, chunk, &args.dedupe, entity_type, &mut seen).await?;
-        let mut batch = Batch::new();
-        let mut sent = Vec::new();
-        for ((row, fields), dup) in chunk.iter().zip(dups) {
-            if let Some(note) = dup {
-                report.duplicates += 1;
-                if let Some(j) = journal.as_mut() {
-                    j.duplicate(*row, &note);
+    let mut chunks = todo.chunks(bitrix24::batch::MAX_COMMANDS);
+    // Several batches in flight (within the rate limit); each is journaled as `send` before
+    // it leaves and with its outcome as soon as it is answered, in whatever order they finish.
+    let mut pipeline = client.pipeline();
+    let mut in_flight: HashMap<Ticket, (Vec<u64>, usize)> = HashMap::new();
+    let mut failure: Option<CliError> = None;
+    loop {
+        while failure.is_none() && pipeline.wants_more() {
+            let Some(chunk) = chunks.next() else {
+                break;
+            };
+            let dups = duplicates(client, chunk, &args.dedupe, entity_type, &mut seen).await?;
+            let mut batch = Batch::new();
+            let mut sent = Vec::new();
+            for ((row, fields), dup) in chunk.iter().zip(dups) {
+                if let Some(note) = dup {
+                    report.duplicates += 1;
+                    if let Some(j) = journal.as_mut() {
+                        j.duplicate(*row, &note);
+                    }
+                    continue;
                 }
+                let mut fields = fields.clone();
+                if let Some(j) = &journal {
+                    fields
+                        .entry("ORIGIN_ID")
+                        .or_insert_with(|| Value::String(j.marker(*row)));
+                }
+                batch.push::<Value>(&format!("r{row}"), add, &json!({ "fields": fields }));
+                sent.push(*row);
+            }
+            let Some(j) = journal.as_mut() else {
+                report.added += sent.len() as u64;
+                bar.inc(chunk.len() as u64);
+                continue;
+            };
+            j.sending(&sent)?;
+            if batch.is_empty() {
+                bar.inc(chunk.len() as u64);
                 continue;
             }
-            let mut fields = fields.clone();
-            if let Some(j) = &journal {
-                fields
-                    .entry("ORIGIN_ID")
-                    .or_insert_with(|| Value::String(j.marker(*row)));
-            }
-            batch.push::<Value>(&format!("r{row}"), add, &json!({ "fields": fields }));
-            sent.push(*row);
+            in_flight.insert(pipeline.submit(batch), (sent, chunk.len()));
         }
+        let Some((ticket, answer)) = pipeline.next().await else {
+            break;
+        };
+        let (sent, rows_in_chunk) = in_flight.remove(&ticket).unwrap_or_default();
         let Some(j) = journal.as_mut() else {
-            report.added += sent.len() as u64;
-            bar.inc(chunk.len() as u64);
             continue;
         };
-        j.sending(&sent)?;
-        let results = if batch.is_empty() {
-            None
-        } else {
-            Some(client.batch(batch).await.map_err(|e| {
-                let _ = j.commit();
-                CliError::from(e).with_note(
-                    "The rows sent so far are recorded; run the same command again to resume.",
-                )
-            })?)
+        let results = match answer {
+            Ok(results) => results,
+            Err(e) => {
+                // The rows of this batch stay `send` without an outcome: the next run asks
+                // the portal for them by their marker. The batches still in flight finish and
+                // are journaled before the command stops.
+                failure.get_or_insert_with(|| {
+                    CliError::from(e).with_note(
+                        "The rows sent so far are recorded; run the same command again to resume.",
+                    )
+                });
+                continue;
+            }
         };
         for row in &sent {
-            let outcome = results
-                .as_ref()
-                .map(|r| r.get_raw(&format!("r{row}")).map(id_of));
-            match outcome {
-                Some(Ok(Some(id))) => {
+            match results.get_raw(&format!("r{row}")).map(id_of) {
+                Ok(Some(id)) => {
                     j.added(*row, id);
                     report.added += 1;
                 }
-                Some(Ok(None)) => {
+                Ok(None) => {
                     j.rejected(*row);
                     reject(
                         &mut rejects,
@@ -210,7 +234,7 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
                     )?;
                     report.rejected += 1;
                 }
-                Some(Err(e)) => {
+                Err(e) => {
                     j.rejected(*row);
                     let why = e.description().filter(|d| !d.is_empty()).map_or_else(
                         || e.to_string(),
@@ -225,12 +249,15 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
                     reject(&mut rejects, &by_row, *row, &why)?;
                     report.rejected += 1;
                 }
-                None => {}
             }
         }
         j.commit()?;
-        bar.inc(chunk.len() as u64);
-        progress::show_requests(&bar, base);
+        bar.inc(rows_in_chunk as u64);
+        progress::show_requests(&bar, client, &base);
+    }
+    if let Some(failure) = failure {
+        bar.finish_and_clear();
+        return Err(failure);
     }
     bar.finish_and_clear();
     Ok(report)
