@@ -28,8 +28,8 @@ pub async fn client_for(paths: &Paths, profile: Option<&str>) -> CliResult<(Clie
     // An explicit --profile wins over the environment's webhook: the user asked for it.
     if profile.is_none() {
         if let Some(url) = std::env::var("B24_WEBHOOK").ok().filter(|u| !u.is_empty()) {
-            let client = webhook_client(&url)
-                .map_err(|e| CliError::Usage(format!("$B24_WEBHOOK: {}", CliError::from(e))))?;
+            let client =
+                webhook_client(&url).map_err(|e| CliError::Usage(format!("$B24_WEBHOOK: {e}")))?;
             let portal = bitrix24::WebhookUrl::parse(&url)
                 .map(|w| w.portal_host())
                 .unwrap_or_default();
@@ -53,10 +53,10 @@ pub async fn client_for(paths: &Paths, profile: Option<&str>) -> CliResult<(Clie
 /// As [`client_for`].
 pub async fn profile_client(paths: &Paths, profile: &Profile) -> CliResult<Client> {
     match profile {
-        Profile::Webhook { url } => Ok(webhook_client(url)?),
+        Profile::Webhook { url } => webhook_client(url),
         Profile::Oauth { member_id, .. } => {
             let session = session_of(paths, profile, member_id).await?;
-            Ok(builder().oauth(session).build()?)
+            Ok(builder()?.oauth(session).build()?)
         }
     }
 }
@@ -126,12 +126,28 @@ pub async fn open_store(paths: &Paths) -> CliResult<SqliteStore> {
         .map_err(|e| CliError::Other(e.to_string()))
 }
 
-fn webhook_client(url: &str) -> bitrix24::Result<Client> {
-    builder().webhook(url).build()
+fn webhook_client(url: &str) -> CliResult<Client> {
+    Ok(builder()?.webhook(url).build()?)
 }
 
-fn builder() -> bitrix24::ClientBuilder {
-    Client::builder().user_agent(concat!("b24/", env!("CARGO_PKG_VERSION")))
+fn builder() -> CliResult<bitrix24::ClientBuilder> {
+    Ok(Client::builder()
+        .user_agent(concat!("b24/", env!("CARGO_PKG_VERSION")))
+        .limits(limits()?))
+}
+
+/// The portal's request-rate plan from `$B24_LIMITS`: `standard` (the default: 2/s after a
+/// burst of 50), `enterprise` (5/s after 250) or `off` (something else paces the calls).
+fn limits() -> CliResult<bitrix24::RateLimits> {
+    match std::env::var("B24_LIMITS").ok().as_deref().map(str::trim) {
+        None | Some("") | Some("standard") => Ok(bitrix24::RateLimits::standard()),
+        Some("enterprise") => Ok(bitrix24::RateLimits::enterprise()),
+        Some("off") => Ok(bitrix24::RateLimits::off()),
+        Some(other) => Err(CliError::Usage(format!(
+            "$B24_LIMITS is {other:?}: use standard (2 requests/s after 50), enterprise \
+             (5/s after 250) or off"
+        ))),
+    }
 }
 
 /// The portal of a profile, for messages.

@@ -59,7 +59,11 @@
 //!   fifty pages per `batch` (about 2,500 rows per HTTP request), or several disjoint ID ranges
 //!   in parallel.
 //! - [`batch::Batch`] sends up to 50 typed commands with `$result[…]` references;
-//!   [`Client::batch_chunked`] runs any number of independent commands.
+//!   [`Client::batch_chunked`] runs any number of independent commands, several batch
+//!   requests in flight ([`batch::Pipeline`]: an adaptive window under the rate limiter),
+//!   results in command order; [`Client::stats`] counts the HTTP requests it took.
+//! - [`list::ListRequest::split_ranges`] exports over several keyset chains at once, re-cutting
+//!   the ID ranges as chains finish, resumable per range.
 //! - [`crm`] has typed entities, field builders, a filter builder and
 //!   [`crm::find_by_phone`], which finds a number in any stored format.
 //! - [`events`] parses and verifies the form-encoded event posts (and, with the `axum` feature,

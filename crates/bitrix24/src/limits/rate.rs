@@ -9,6 +9,9 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
+/// The arrival jitter the limiter leaves room for, in seconds.
+const JITTER_SECONDS: f64 = 0.5;
+
 /// The request-rate limit the client keeps to.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimits {
@@ -43,13 +46,18 @@ impl RateLimits {
         Self { params: None }
     }
 
-    /// The limiter keeps a margin of 1/20 of the bucket (at least one request when the bucket
-    /// holds more than one): requests released on time can still reach the portal bunched up
-    /// (connection setup, scheduling), and a full bucket has no room for that.
+    /// The limiter keeps a margin of what the bucket drains in half a second (at least one
+    /// request when the bucket holds more than one): requests released on time can still
+    /// reach the portal bunched up (connection setup, scheduling, a slower route), and a full
+    /// bucket has no room for that. Half a second of such jitter is far more than loopback or
+    /// a data-centre route shows; more than that only costs the margin in throughput.
     pub(crate) fn build(self) -> Option<DefaultDirectRateLimiter> {
         let (rate, burst) = self.params?;
         let period = Duration::from_secs_f64(1.0 / rate);
-        let margin = if burst > 1 { (burst / 20).max(1) } else { 0 };
+        let jitter = (rate * JITTER_SECONDS)
+            .ceil()
+            .clamp(1.0, f64::from(u32::MAX)) as u32;
+        let margin = if burst > 1 { jitter.min(burst - 1) } else { 0 };
         let burst = NonZeroU32::new(burst - margin)?;
         let quota = Quota::with_period(period)?.allow_burst(burst);
         Some(RateLimiter::direct(quota))
@@ -74,7 +82,9 @@ mod tests {
         }
         assert!(l.check().is_err(), "the burst less the margin is spent");
         let l = RateLimits::standard().build().unwrap();
-        assert_eq!((0..60).filter(|_| l.check().is_ok()).count(), 48);
+        assert_eq!((0..60).filter(|_| l.check().is_ok()).count(), 49);
+        let l = RateLimits::enterprise().build().unwrap();
+        assert_eq!((0..300).filter(|_| l.check().is_ok()).count(), 247);
         assert!(RateLimits::off().build().is_none());
     }
 }
