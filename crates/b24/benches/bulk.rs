@@ -118,15 +118,16 @@ async fn import(dir: &Path, rows: usize, limits: Limits, plan: &str, latency: u6
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let db = sandbox.portal().db();
     let titles: BTreeMap<String, i64> = {
+        let portal = sandbox.portal();
+        let db = portal.db();
         let mut stmt = db
             .prepare("SELECT title, count(*) FROM crm_lead GROUP BY title")
             .expect("query");
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .expect("rows")
             .map(|r| r.expect("row"))
-            .collect()
+            .collect::<BTreeMap<String, i64>>()
     };
     let exact = titles.len() == rows
         && titles.values().all(|n| *n == 1)
@@ -138,7 +139,6 @@ async fn import(dir: &Path, rows: usize, limits: Limits, plan: &str, latency: u6
         floor(batches, limits),
         sandbox.refused_by_rate_limit()
     );
-    drop(db);
     sandbox.shutdown().await;
 }
 
