@@ -70,6 +70,7 @@
 //!   serves them).
 
 #![deny(missing_docs)]
+#![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
@@ -82,6 +83,9 @@ pub mod store;
 pub mod batch;
 pub mod encode;
 pub mod list;
+
+#[doc(hidden)]
+pub mod fuzzing;
 
 mod client;
 mod decode;

@@ -25,7 +25,7 @@ pub struct OfflineEvent {
 }
 
 /// One row of `events`; `None` without a `MESSAGE_ID` (it could not be cleared).
-pub(super) fn decode_row(row: &Value) -> Option<OfflineEvent> {
+pub(crate) fn decode_row(row: &Value) -> Option<OfflineEvent> {
     let text = |k: &str| match row.get(k)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),

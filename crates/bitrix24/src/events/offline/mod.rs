@@ -30,7 +30,7 @@
 //! ```
 
 mod checkpoint;
-mod event;
+pub(crate) mod event;
 
 pub use checkpoint::{Checkpoint, FileCheckpoint, MemoryCheckpoint};
 pub use event::OfflineEvent;
