@@ -6,7 +6,7 @@ use crate::config::{Limits, PortalConfig};
 use crate::faults::FaultConfig;
 use crate::http::{self, Https};
 use crate::state::Portal;
-use crate::{db, schema, tls};
+use crate::{db, events, install, schema, tls};
 use axum::Extension;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -206,7 +206,7 @@ impl SandboxBuilder {
         };
         let url = format!("{scheme}://{host}:{}", addr.port());
         // Event payloads name the portal's REST endpoint; it is known only now.
-        crate::events::state::of(&portal).set_base_url(&url);
+        events::state::of(&portal).set_base_url(&url);
         Ok(Sandbox {
             url,
             addr,
@@ -392,6 +392,57 @@ impl Sandbox {
     /// Requests refused with 503 by the rate limiter so far.
     pub fn refused_by_rate_limit(&self) -> u64 {
         self.portal.rate.refused()
+    }
+
+    /// Registers and installs an app. When it has an `install_url`, the portal POSTs the
+    /// ONAPPINSTALL payload there (form-encoded, `auth[...]` with both tokens and the
+    /// `application_token`, `data[VERSION|ACTIVE|INSTALLED|LANGUAGE_ID]`, `ts`) and this
+    /// returns after the handler answered. A failed POST is logged, not an error: the app is
+    /// installed all the same, as on the real portal.
+    pub async fn install_app(&self, reg: &AppRegistration) -> rusqlite::Result<App> {
+        self.remember_url();
+        install::install_app(&self.portal, reg).await
+    }
+
+    /// Uninstalls an app: POSTs ONAPPUNINSTALL (no tokens in `auth`: only `domain`,
+    /// `member_id`, `application_token`, `client_endpoint`, `server_endpoint`; `data` with
+    /// `LANGUAGE_ID` and `CLEAN=0`) to each of the app's ONAPPUNINSTALL handlers and waits for
+    /// them, then removes the app's tokens, bindings and queued events and marks it not
+    /// installed (the OAuth server then refuses it).
+    pub async fn uninstall_app(&self, app: &App) -> rusqlite::Result<()> {
+        self.remember_url();
+        install::uninstall_app(&self.portal, app).await
+    }
+
+    /// Waits until every event POST started so far has been answered or has failed (at most
+    /// `timeout`); true when none is left in flight. Lets a test assert that nothing was
+    /// delivered without sleeping for a guessed time.
+    pub async fn wait_for_deliveries(&self, timeout: std::time::Duration) -> bool {
+        let st = events::state::of(&self.portal);
+        let deadline = tokio::time::Instant::now() + timeout;
+        while st.in_flight() > 0 {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        true
+    }
+
+    /// Event POSTs answered with a 2xx status so far.
+    pub fn events_delivered(&self) -> u64 {
+        events::state::of(&self.portal).delivered()
+    }
+
+    /// Event POSTs that failed so far (refused, timed out or answered with an error status).
+    pub fn events_failed(&self) -> u64 {
+        events::state::of(&self.portal).failed()
+    }
+
+    /// Makes event payloads name this sandbox's real address as `client_endpoint` and
+    /// `domain` (the builder already does at start; kept for callers that set it again).
+    pub fn remember_url(&self) {
+        events::state::of(&self.portal).set_base_url(&self.url);
     }
 
     /// Stops the server and waits for it.
