@@ -34,6 +34,8 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod faults;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod install;
 pub mod limits;

@@ -178,7 +178,7 @@ pub fn authenticate(
     };
     if result.is_ok() {
         for key in ["auth", "access_token", "auth_connector"] {
-            params.remove(key);
+            params.shift_remove(key);
         }
     }
     result

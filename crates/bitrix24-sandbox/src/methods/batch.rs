@@ -31,12 +31,25 @@ pub fn register(r: &mut Registry) {
 
 /// The accumulated answers of the commands run so far, by command key.
 #[derive(Debug, Default)]
-struct Collected {
-    result: Map<String, Value>,
-    error: Map<String, Value>,
-    total: Map<String, Value>,
-    next: Map<String, Value>,
-    time: Map<String, Value>,
+pub(crate) struct Collected {
+    pub(crate) result: Map<String, Value>,
+    pub(crate) error: Map<String, Value>,
+    pub(crate) total: Map<String, Value>,
+    pub(crate) next: Map<String, Value>,
+    pub(crate) time: Map<String, Value>,
+}
+
+/// Reads one command (`method?query`): the method name, lower-case, and its parameters with
+/// the auth keys dropped (the caller's credentials were already checked) and the references
+/// to `earlier` commands replaced.
+pub(crate) fn prepare(command: &str, earlier: &Collected) -> (String, Map<String, Value>) {
+    let (path, query) = command.split_once('?').unwrap_or((command, ""));
+    let method = path.trim().to_lowercase();
+    let mut params = form::parse_str(query);
+    for k in ["auth", "access_token", "auth_connector"] {
+        params.shift_remove(k);
+    }
+    (method, references::substitute(params, earlier))
 }
 
 fn batch(call: &mut Call<'_>) -> Result<Output, ApiError> {
@@ -87,8 +100,7 @@ fn run_command(
     latency: f64,
     out: &mut Collected,
 ) -> bool {
-    let (path, query) = command.split_once('?').unwrap_or((command, ""));
-    let method = path.trim().to_lowercase();
+    let (method, params) = prepare(command, out);
     let refused = if matches!(method.as_str(), "batch" | "download" | "upload") {
         Some(ApiError::new(
             405,
@@ -106,12 +118,6 @@ fn run_command(
             return true;
         }
     };
-    let mut params = form::parse_str(query);
-    // The caller's credentials were already checked; auth keys inside a command are dropped.
-    for k in ["auth", "access_token", "auth_connector"] {
-        params.remove(k);
-    }
-    let params = references::substitute(params, out);
     match dispatch::run(
         call.portal,
         call.db,

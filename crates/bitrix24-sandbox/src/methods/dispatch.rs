@@ -55,7 +55,7 @@ pub fn run(
     if counted {
         portal.operating.check(&key, started_at.floor() as i64)?;
     }
-    let start = params.remove("start").map_or(0, |v| intval(&v));
+    let start = params.shift_remove("start").map_or(0, |v| intval(&v));
 
     db.execute_batch("SAVEPOINT method_call")?;
     let timer = Instant::now();
