@@ -1,8 +1,8 @@
 //! The admin API under `/_sandbox/` (a prefix no real method uses). It is off unless the
 //! sandbox was started with an admin key, and every call must carry that key in the
 //! `X-Sandbox-Key` header. It lets tests written in any language do what in-process Rust tests
-//! do through [`crate::Sandbox`]: move the clock, inject faults, change limits, register apps and
-//! webhooks, seed data and read counters.
+//! do through [`crate::Sandbox`]: move or freeze the clock, inject faults, change limits,
+//! register apps and webhooks, seed data and read counters.
 
 use crate::auth::{apps, oauth};
 use crate::config::Limits;
