@@ -130,6 +130,13 @@ impl SandboxBuilder {
         self
     }
 
+    /// How many REST requests the inspector's request log keeps (default 1000; 0 turns the
+    /// log off).
+    pub fn request_log(mut self, capacity: usize) -> Self {
+        self.config.request_log = capacity;
+        self
+    }
+
     /// Faults in force from the start.
     pub fn faults(mut self, faults: FaultConfig) -> Self {
         self.faults = faults;

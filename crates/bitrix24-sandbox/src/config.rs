@@ -67,6 +67,8 @@ pub struct PortalConfig {
     pub admin_key: Option<String>,
     /// Largest accepted request body in bytes; larger bodies get 413.
     pub max_body_bytes: usize,
+    /// How many REST requests the inspector's log keeps (0 turns the log off).
+    pub request_log: usize,
 }
 
 impl Default for PortalConfig {
@@ -80,6 +82,7 @@ impl Default for PortalConfig {
             allow_http_webhooks: true,
             admin_key: None,
             max_body_bytes: 32 * 1024 * 1024,
+            request_log: crate::inspector::log::DEFAULT_CAPACITY,
         }
     }
 }

@@ -42,7 +42,7 @@ pub async fn install_app(portal: &Arc<Portal>, reg: &AppRegistration) -> rusqlit
         (app, delivery)
     };
     if let Some(d) = delivery {
-        delivery::post(&d).await;
+        delivery::deliver(portal, &d).await;
     }
     Ok(app)
 }
@@ -93,7 +93,7 @@ pub async fn uninstall_app(portal: &Arc<Portal>, app: &App) -> rusqlite::Result<
             .collect()
     };
     for d in &deliveries {
-        delivery::post(d).await;
+        delivery::deliver(portal, d).await;
     }
     let db = portal.db();
     db.execute_batch("BEGIN IMMEDIATE")?;

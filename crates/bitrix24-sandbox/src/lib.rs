@@ -37,6 +37,7 @@ pub mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod inspector;
 pub mod install;
 pub mod limits;
 pub mod methods;

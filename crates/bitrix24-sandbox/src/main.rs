@@ -45,6 +45,9 @@ enum Command {
         /// Seed this many leads when the data is new.
         #[arg(long, default_value_t = 0)]
         seed_leads: usize,
+        /// How many REST requests the inspector (/_sandbox/ui/) keeps; 0 turns the log off.
+        #[arg(long, default_value_t = bitrix24_sandbox::inspector::log::DEFAULT_CAPACITY)]
+        request_log: usize,
     },
 }
 
@@ -66,6 +69,7 @@ async fn main() -> ExitCode {
         tls_cert,
         admin_key,
         seed_leads,
+        request_log,
     } = Cli::parse().command;
     let opts = ServeOptions {
         bind,
@@ -75,6 +79,7 @@ async fn main() -> ExitCode {
         tls_cert: tls.then_some(tls_cert),
         admin_key,
         seed_leads,
+        request_log,
     };
     match serve::run(opts).await {
         Ok(()) => ExitCode::SUCCESS,

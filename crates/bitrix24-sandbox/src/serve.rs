@@ -22,6 +22,8 @@ pub struct ServeOptions {
     pub admin_key: Option<String>,
     /// Leads to seed when the data is new (for trying exports).
     pub seed_leads: usize,
+    /// REST requests the inspector's log keeps (0 turns it off).
+    pub request_log: usize,
 }
 
 impl Default for ServeOptions {
@@ -34,6 +36,7 @@ impl Default for ServeOptions {
             tls_cert: None,
             admin_key: None,
             seed_leads: 0,
+            request_log: crate::inspector::log::DEFAULT_CAPACITY,
         }
     }
 }
@@ -43,7 +46,8 @@ impl Default for ServeOptions {
 pub async fn start(opts: &ServeOptions) -> Result<Sandbox, StartError> {
     let mut builder = Sandbox::builder()
         .bind(SocketAddr::new(opts.bind, opts.port))
-        .limits(opts.limits);
+        .limits(opts.limits)
+        .request_log(opts.request_log);
     if let Some(data) = &opts.data {
         builder = builder.data_file(data);
     }
@@ -87,6 +91,16 @@ pub fn summary(sandbox: &Sandbox, opts: &ServeOptions) -> String {
             "  admin API         {}/_sandbox/ (header X-Sandbox-Key)\n",
             sandbox.url()
         ));
+        // The key is the user's own: the URL names where it goes, never the key itself.
+        out.push_str(&format!(
+            "  inspector         {}{}/ (open it once with ?key=<admin key>)\n",
+            sandbox.url(),
+            crate::inspector::html::BASE
+        ));
+    } else {
+        out.push_str(
+            "  inspector         off (start with --admin-key KEY to see every request at /_sandbox/ui/)\n",
+        );
     }
     out.push_str("\nPress Ctrl-C to stop.\n");
     out

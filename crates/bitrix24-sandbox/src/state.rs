@@ -3,6 +3,7 @@
 use crate::clock::Clock;
 use crate::config::PortalConfig;
 use crate::faults::Faults;
+use crate::inspector::log::RequestLog;
 use crate::limits::{OperatingLimiter, RateBucket};
 use rusqlite::Connection;
 use std::collections::BTreeMap;
@@ -26,6 +27,8 @@ pub struct Portal {
     pub faults: Faults,
     /// Request counters.
     pub stats: Stats,
+    /// The last REST requests, masked, for the inspector.
+    pub requests: RequestLog,
     db: Mutex<Connection>,
 }
 
@@ -35,6 +38,7 @@ impl Portal {
         Self {
             rate: RateBucket::new(config.limits),
             operating: OperatingLimiter::new(config.operating_limit),
+            requests: RequestLog::new(config.request_log),
             config,
             clock: Clock::default(),
             faults: Faults::default(),

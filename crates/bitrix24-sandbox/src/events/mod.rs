@@ -311,15 +311,39 @@ fn spawn(portal: &Arc<Portal>, d: Delivery) {
     };
     let st = state::of(portal);
     st.start();
+    let portal = portal.clone();
     rt.spawn(async move {
-        let ok = post(&d).await;
+        let ok = deliver(&portal, &d).await;
         st.finish(ok);
     });
+}
+
+/// Posts one delivery, waits for the answer and records it for the inspector; true on a 2xx.
+pub async fn deliver(portal: &Arc<Portal>, d: &Delivery) -> bool {
+    let at = portal.clock.now();
+    let started = std::time::Instant::now();
+    let outcome = send(d).await;
+    let ok = matches!(outcome, Ok(status) if (200..300).contains(&status));
+    state::of(portal).record(state::DeliveryRecord {
+        at,
+        event: d.event.clone(),
+        url: d.url.clone(),
+        status: outcome.as_ref().ok().copied(),
+        latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        error: outcome.err(),
+    });
+    ok
 }
 
 /// Posts one delivery and waits for the answer; true on a 2xx. Failures are logged and
 /// dropped: the portal never retries.
 pub async fn post(d: &Delivery) -> bool {
+    matches!(send(d).await, Ok(status) if (200..300).contains(&status))
+}
+
+/// Posts one delivery: the handler's status, or why no answer came (the error names neither
+/// the URL nor the body, which holds tokens).
+async fn send(d: &Delivery) -> Result<u16, String> {
     let sent = client()
         .post(&d.url)
         .header(
@@ -332,18 +356,18 @@ pub async fn post(d: &Delivery) -> bool {
     match sent {
         Ok(resp) if resp.status().is_success() => {
             tracing::debug!(event = %d.event, url = %d.url, "event delivered");
-            true
+            Ok(resp.status().as_u16())
         }
         Ok(resp) => {
             tracing::warn!(event = %d.event, url = %d.url, status = %resp.status(),
                 "event handler answered with an error; event lost (no retries)");
-            false
+            Ok(resp.status().as_u16())
         }
         Err(e) => {
-            // The reqwest error may contain the URL but never the body (which holds tokens).
-            tracing::warn!(event = %d.event, url = %d.url, error = %e.without_url(),
+            let e = e.without_url();
+            tracing::warn!(event = %d.event, url = %d.url, error = %e,
                 "event delivery failed; event lost (no retries)");
-            false
+            Err(e.to_string())
         }
     }
 }

@@ -4,8 +4,29 @@
 //! pruned.
 
 use crate::state::Portal;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+/// How many finished deliveries are kept for the inspector.
+pub const KEPT_DELIVERIES: usize = 1000;
+
+/// One finished POST to an event handler (its body holds tokens and is not kept).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DeliveryRecord {
+    /// Sandbox-clock time the POST started, unix seconds.
+    pub at: f64,
+    /// The event name.
+    pub event: String,
+    /// The handler URL.
+    pub url: String,
+    /// The handler's HTTP status; `None` when no answer came.
+    pub status: Option<u16>,
+    /// Time from sending to the answer (or the failure), milliseconds.
+    pub latency_ms: f64,
+    /// Why it failed (connection error, timeout), without the body.
+    pub error: Option<String>,
+}
 
 /// Delivery state of one portal.
 #[derive(Debug, Default)]
@@ -14,6 +35,7 @@ pub struct EventState {
     in_flight: AtomicU64,
     delivered: AtomicU64,
     failed: AtomicU64,
+    deliveries: Mutex<VecDeque<DeliveryRecord>>,
 }
 
 type Entries = Mutex<Vec<(Weak<Portal>, Arc<EventState>)>>;
@@ -67,6 +89,20 @@ impl EventState {
     /// Deliveries that failed (connection error, timeout or a non-2xx answer).
     pub fn failed(&self) -> u64 {
         self.failed.load(Ordering::SeqCst)
+    }
+
+    /// The last finished deliveries, oldest first.
+    pub fn deliveries(&self) -> Vec<DeliveryRecord> {
+        let kept = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter().cloned().collect()
+    }
+
+    pub(super) fn record(&self, record: DeliveryRecord) {
+        let mut kept = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() >= KEPT_DELIVERIES {
+            kept.pop_front();
+        }
+        kept.push_back(record);
     }
 
     pub(super) fn start(&self) {

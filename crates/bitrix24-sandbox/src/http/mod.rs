@@ -8,7 +8,9 @@ pub mod request;
 pub mod response;
 pub mod rest;
 
+use crate::inspector;
 use crate::state::Portal;
+use axum::middleware;
 use axum::routing::any;
 use axum::Router;
 use std::sync::Arc;
@@ -21,7 +23,12 @@ pub struct Https;
 pub fn router(portal: Arc<Portal>) -> Router {
     Router::new()
         .route("/rest/{*path}", any(rest::handle))
+        .route_layer(middleware::from_fn_with_state(
+            portal.clone(),
+            inspector::record::middleware,
+        ))
         .merge(oauth::routes())
         .merge(admin::guarded(portal.clone()))
+        .merge(inspector::routes(portal.clone()))
         .with_state(portal)
 }

@@ -8,15 +8,15 @@ use super::Https;
 use crate::auth::{self, Credentials, WebhookPath};
 use crate::error::ApiError;
 use crate::faults::{Injected, HTML_500};
+use crate::inspector::record::Slot;
 use crate::limits::bucket::query_limit_exceeded;
 use crate::methods::dispatch::{self, Answer, Mode};
 use crate::methods::Effects;
 use crate::state::Portal;
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
+use axum::http::{header, Extensions, HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
-use axum::Extension;
 use std::sync::Arc;
 
 /// Handles one REST request.
@@ -26,7 +26,7 @@ pub async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    https: Option<Extension<Https>>,
+    extensions: Extensions,
     body: Body,
 ) -> Response {
     let Some(route) = request::rest_path(&path) else {
@@ -68,16 +68,21 @@ pub async fn handle(
             .clone()
             .map(|(user, secret)| WebhookPath { user, secret }),
         bearer: bearer(&headers),
-        https: https.is_some(),
+        https: extensions.get::<Https>().is_some(),
     };
     let query = uri.query().map(str::to_string);
     let xml = route.xml;
     let method_name = route.method.clone();
     let extra_seconds = latency.as_secs_f64();
     let worker = portal.clone();
+    // Present while the inspector's request log is on.
+    let slot = extensions.get::<Slot>().cloned();
     let outcome = tokio::task::spawn_blocking(move || {
         let params = request::params(query.as_deref(), content_type.as_deref(), &bytes);
-        execute(&worker, &route, creds, params, extra_seconds)
+        if let Some(s) = &slot {
+            s.params(&params);
+        }
+        execute(&worker, &route, creds, params, extra_seconds, slot.as_ref())
     })
     .await;
     let (result, effects) = match outcome {
@@ -111,6 +116,7 @@ fn execute(
     creds: Credentials,
     mut params: serde_json::Map<String, serde_json::Value>,
     extra_seconds: f64,
+    slot: Option<&Slot>,
 ) -> (Result<Answer, ApiError>, Effects) {
     let mut effects = Effects::default();
     let Some(spec) = crate::methods::registry().get(&route.method).copied() else {
@@ -128,6 +134,9 @@ fn execute(
         portal.config.allow_http_webhooks,
     )
     .and_then(|caller| {
+        if let Some(s) = slot {
+            s.caller(&db, &caller);
+        }
         dispatch::run(
             portal,
             &db,

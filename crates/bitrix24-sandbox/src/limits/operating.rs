@@ -99,6 +99,28 @@ impl OperatingLimiter {
         }
     }
 
+    /// Every (caller, method) pair with time recorded in the current window, by key
+    /// (`apauth|ID|method` or `oauth|APP|method`), for the inspector.
+    pub fn snapshot(&self, now: i64) -> Vec<(String, Operating)> {
+        let mut all = self.lock();
+        let mut out: Vec<(String, Operating)> = all
+            .iter_mut()
+            .filter_map(|(key, q)| {
+                prune(q, now);
+                let front = q.front()?;
+                Some((
+                    key.clone(),
+                    Operating {
+                        used: q.iter().map(|(_, s)| s).sum(),
+                        reset_at: Some(front.0 + WINDOW_SECONDS),
+                    },
+                ))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
     /// Forgets every budget.
     pub fn reset(&self) {
         self.lock().clear();

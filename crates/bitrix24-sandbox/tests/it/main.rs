@@ -20,6 +20,7 @@ mod events_bind;
 mod events_delivery;
 mod events_offline;
 mod faults;
+mod inspector;
 mod fuzz_seeds;
 mod limits;
 mod oauth;
