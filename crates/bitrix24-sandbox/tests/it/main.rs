@@ -22,6 +22,7 @@ mod events_offline;
 mod faults;
 mod fuzz_seeds;
 mod inspector;
+mod inspector_browser;
 mod limits;
 mod oauth;
 mod oauth_faults;

@@ -1,6 +1,7 @@
 //! Shared helpers for the protocol tests. They speak plain HTTP with reqwest and never use the
 //! client crate: the sandbox is checked independently of it.
 
+pub mod browser;
 pub mod events;
 
 use bitrix24_sandbox::{Limits, Sandbox};
