@@ -1,5 +1,6 @@
 //! The parallel export: several keyset chains over ID ranges at once
-//! ([`ListRequest::split_ranges`]), one part file per range, joined in ID order.
+//! ([`ListRequest::split_ranges`](bitrix24::list::ListRequest::split_ranges)), one part file
+//! per range, joined in ID order.
 //!
 //! The output file holds the finished prefix (the CSV header, then every row up to the
 //! checkpoint's `last_id`); each range writes its rows to `FILE.part-<start>`. After every
