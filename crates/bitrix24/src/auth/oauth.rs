@@ -179,10 +179,35 @@ impl OAuthApp {
             .await
             .map_err(Error::transport)?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(Error::transport)?;
+        let body = read_capped(resp, MAX_TOKEN_ANSWER).await?;
         tracing::debug!(grant_type, status, "OAuth token answer");
         parse_token_answer(status, &body, || self.reauthorize_url())
     }
+}
+
+/// The longest token answer read: a real one is under 2 KB, so anything near this is not a
+/// token answer, and reading on would let a hostile server fill the memory.
+const MAX_TOKEN_ANSWER: usize = 64 * 1024;
+
+/// The body, chunk by chunk, refused once it passes `cap` bytes.
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>> {
+    let status = resp.status().as_u16();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(Error::transport)? {
+        if body.len() + chunk.len() > cap {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                format!(
+                    "the OAuth server's answer is longer than {} KB, which no token answer is",
+                    cap / 1024
+                ),
+            )
+            .with_status(status)
+            .with_method(TOKEN_ENDPOINT));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 impl std::fmt::Debug for OAuthApp {

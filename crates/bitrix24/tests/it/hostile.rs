@@ -86,7 +86,10 @@ fn failed<T: std::fmt::Debug>(
             Ok(e)
         }
         Err(e) => Err(format!("expected {kind:?}, got {:?}: {e}", e.kind())),
-        Ok(v) => Err(format!("expected {kind:?}, got Ok({v:?})")),
+        Ok(v) => {
+            let shown: String = format!("{v:?}").chars().take(300).collect();
+            Err(format!("expected {kind:?}, got Ok({shown}…)"))
+        }
     }
 }
 
@@ -319,6 +322,15 @@ fn cases() -> Vec<Case> {
         case("token_wrong_types", token(r#"{"access_token":5,"refresh_token":[]}"#), |t| Box::pin(async move {
             failed(oauth_app(&t.url).exchange_code(&SecretString::from("code")).await, ErrorKind::Decode).map(drop)
         })),
+        // A valid token answer, but 8 MB long: refused before it is read to the end.
+        case(
+            "token_huge_body",
+            token(&format!(r#"{{"access_token":"a","refresh_token":"r","scope":"{}"}}"#, "crm,".repeat(2 << 20))),
+            |t| Box::pin(async move {
+                let e = failed(oauth_app(&t.url).exchange_code(&SecretString::from("code")).await, ErrorKind::Decode)?;
+                ensure(e.to_string().contains("longer than"), format!("{e}"))
+            }),
+        ),
         case(
             "token_redirect",
             Serve::Token(ResponseTemplate::new(302).insert_header("Location", "https://elsewhere.example/steal")),
