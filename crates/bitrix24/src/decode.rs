@@ -13,6 +13,24 @@ pub(crate) fn decode_value<T: DeserializeOwned>(value: Value, what: &str) -> Res
     decode_ref(&value, what)
 }
 
+/// [`decode_value`] for values that are often already what the caller wants: a `T` that is
+/// `serde_json::Value` itself (list rows streamed as JSON) is handed over as it is instead of
+/// being rebuilt node by node.
+pub(crate) fn decode_owned<T: DeserializeOwned + 'static>(value: Value, what: &str) -> Result<T> {
+    let boxed: Box<dyn std::any::Any> = Box::new(value);
+    match boxed.downcast::<T>() {
+        Ok(same) => Ok(*same),
+        Err(boxed) => match boxed.downcast::<Value>() {
+            Ok(value) => decode_ref(&value, what),
+            // Unreachable: the box holds the value put in above.
+            Err(_) => Err(Error::new(
+                ErrorKind::Decode,
+                format!("{what} could not be read"),
+            )),
+        },
+    }
+}
+
 /// [`decode_value`] from a borrowed value: nothing is copied but what `T` keeps.
 pub(crate) fn decode_ref<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {

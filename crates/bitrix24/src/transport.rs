@@ -283,15 +283,49 @@ impl Transport {
         })?;
         let status = response.status().as_u16();
         span.record("status", status);
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| (Error::transport(e).with_status(status), Failure::Ambiguous))?;
+        let bytes = read_capped(response, status).await?;
         decode_envelope(status, &bytes).map_err(|e| {
             let failure = classify(&e, status);
             (e, failure)
         })
     }
+}
+
+/// The largest answer read: far above the biggest real one (a batch of 50 list pages with
+/// every field is a few megabytes), small enough that a hostile or broken server cannot fill
+/// the memory.
+pub(crate) const MAX_ANSWER_BYTES: usize = 256 * 1024 * 1024;
+
+/// Reads the body up to [`MAX_ANSWER_BYTES`]; a bigger one is an error (the call may have run).
+async fn read_capped(
+    mut response: reqwest::Response,
+    status: u16,
+) -> std::result::Result<Vec<u8>, (Error, Failure)> {
+    let failed = |e: reqwest::Error| (Error::transport(e).with_status(status), Failure::Ambiguous);
+    let too_big = || {
+        let e = Error::new(
+            ErrorKind::Decode,
+            format!(
+                "the answer is over {} MB; no Bitrix24 answer is that big (is the URL a \
+                 portal's REST endpoint?)",
+                MAX_ANSWER_BYTES / (1024 * 1024)
+            ),
+        )
+        .with_status(status);
+        (e, Failure::Ambiguous)
+    };
+    let hinted = response.content_length().unwrap_or(0);
+    if hinted > MAX_ANSWER_BYTES as u64 {
+        return Err(too_big());
+    }
+    let mut body = Vec::with_capacity(usize::try_from(hinted).unwrap_or(0).min(16 << 20));
+    while let Some(chunk) = response.chunk().await.map_err(failed)? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// Checks a method name before it becomes part of the URL path.

@@ -19,8 +19,8 @@ use serde_json::{Map, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-/// Answers larger than this are not kept (a note says so).
-pub const MAX_KEPT_ANSWER: usize = 4 * 1024 * 1024;
+/// Answers larger than this are kept only as the start of their text (a note says so).
+pub const MAX_KEPT_ANSWER: usize = 256 * 1024;
 /// Non-JSON answers (HTML pages, XML) are kept up to this many bytes.
 const MAX_KEPT_TEXT: usize = 64 * 1024;
 
@@ -121,14 +121,27 @@ pub async fn middleware(
             None,
             Some("connection dropped after the call committed (fault drop_after_commit)".into()),
         ),
-        Ok(b) if b.len() > MAX_KEPT_ANSWER => (
-            parts.status.as_u16(),
-            None,
-            Some(format!(
-                "answer of {} bytes not kept (over {MAX_KEPT_ANSWER})",
-                b.len()
-            )),
-        ),
+        // A big answer (an export's 2,500-row batch is over a megabyte) is kept as the start
+        // of its text: parsing and holding every one would cost the sandbox more CPU and
+        // memory than answering it (a ring of 1,000 such entries is gigabytes).
+        Ok(b) if b.len() > MAX_KEPT_ANSWER => {
+            // Masked whole, then cut: a cut first could split a secret and leave its start.
+            let mut text = mask::text(&String::from_utf8_lossy(b), &secrets);
+            let mut end = MAX_KEPT_TEXT.min(text.len());
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            (
+                parts.status.as_u16(),
+                None,
+                Some(format!(
+                    "{text}\n… answer of {} bytes cut at {MAX_KEPT_TEXT} (whole answers are kept \
+                     up to {MAX_KEPT_ANSWER})",
+                    b.len()
+                )),
+            )
+        }
         Ok(b) => {
             let parsed = if is_json {
                 serde_json::from_slice::<Value>(b).ok()

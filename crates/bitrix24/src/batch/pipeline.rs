@@ -170,5 +170,5 @@ pub(crate) async fn send(
         _ => Feedback::Neutral,
     };
     place.finish(feedback);
-    BatchResults::from_value(&answer?.result, methods, halt)
+    BatchResults::from_owned(answer?.result, methods, halt)
 }

@@ -33,7 +33,48 @@ fn php_map(v: Option<&Value>) -> Map<String, Value> {
     }
 }
 
+/// [`php_map`] of an owned value: the rows move, nothing is copied.
+fn php_map_owned(v: Option<Value>) -> Map<String, Value> {
+    match v {
+        Some(Value::Object(m)) => m,
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i.to_string(), v))
+            .collect(),
+        _ => Map::new(),
+    }
+}
+
 impl BatchResults {
+    /// [`BatchResults::from_value`] taking the answer: a batch of 50 list pages is megabytes,
+    /// so the results move into place instead of being copied.
+    pub(crate) fn from_owned(v: Value, methods: Map<String, Value>, halt: bool) -> Result<Self> {
+        let Value::Object(mut m) = v else {
+            return Self::from_value(&v, methods, halt);
+        };
+        Ok(Self {
+            result: php_map_owned(m.remove("result")),
+            error: php_map_owned(m.remove("result_error")),
+            total: php_map_owned(m.remove("result_total")),
+            next: php_map_owned(m.remove("result_next")),
+            time: php_map_owned(m.remove("result_time")),
+            methods,
+            halt,
+        })
+    }
+
+    /// Moves the raw result under `key` out (for pages read once).
+    ///
+    /// # Errors
+    /// As [`BatchResults::get_raw`].
+    pub(crate) fn take_raw(&mut self, key: &str) -> Result<Value> {
+        match self.result.remove(key) {
+            Some(v) => Ok(v),
+            None => self.get_raw(key).cloned(),
+        }
+    }
+
     /// Reads the `result` of a `batch` call; `methods` maps keys to method names.
     pub(crate) fn from_value(v: &Value, methods: Map<String, Value>, halt: bool) -> Result<Self> {
         if !matches!(v, Value::Object(_)) {

@@ -168,10 +168,10 @@ async fn chained_pages(s: &mut Chain) -> Result<Vec<Value>> {
         let params = s.req.params(filter, Some((id, "ASC")), -1);
         handles.push(batch.push::<Value>(&format!("p{k}"), &s.req.method, &params));
     }
-    let results = s.client.batch(batch).await?;
+    let mut results = s.client.batch(batch).await?;
     let mut out = Vec::new();
     for h in &handles {
-        let page = results.get_raw(h.key())?.clone();
+        let page = results.take_raw(h.key())?;
         let rows = shape.rows(page).map_err(|e| e.with_method(&s.req.method))?;
         let short = take_page(s, &rows)?;
         out.extend(rows);

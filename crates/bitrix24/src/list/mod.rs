@@ -30,7 +30,7 @@ mod ranges;
 pub use ranges::{IdRange, RangeEvent, RangeStream};
 
 use crate::client::Client;
-use crate::decode::decode_value;
+use crate::decode::decode_owned;
 use crate::error::{Error, ErrorKind, Result};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use futures::Stream;
@@ -269,7 +269,7 @@ impl<T: DeserializeOwned + Send + 'static> ListStream<T> {
     fn decoding(rows: BoxStream<'static, Result<Vec<Value>>>) -> Self {
         let inner = rows
             .map_ok(|rows| {
-                futures::stream::iter(rows.into_iter().map(|r| decode_value::<T>(r, "row")))
+                futures::stream::iter(rows.into_iter().map(|r| decode_owned::<T>(r, "row")))
             })
             .try_flatten()
             .boxed();

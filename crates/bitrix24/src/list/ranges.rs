@@ -16,7 +16,7 @@
 use super::keyset::{fetch_range, max_id, start_of};
 use super::ListRequest;
 use crate::client::Client;
-use crate::decode::decode_value;
+use crate::decode::decode_owned;
 use crate::error::Result;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -318,7 +318,7 @@ impl<T> RangeStream<T> {
     }
 }
 
-impl<T: DeserializeOwned> Stream for RangeStream<T> {
+impl<T: DeserializeOwned + 'static> Stream for RangeStream<T> {
     type Item = Result<RangeEvent<T>>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -369,7 +369,7 @@ impl<T: DeserializeOwned> Stream for RangeStream<T> {
     }
 }
 
-fn decode<T: DeserializeOwned>(event: RangeEvent<Value>) -> Result<RangeEvent<T>> {
+fn decode<T: DeserializeOwned + 'static>(event: RangeEvent<Value>) -> Result<RangeEvent<T>> {
     Ok(match event {
         RangeEvent::Planned { range, bounds } => RangeEvent::Planned { range, bounds },
         RangeEvent::Rows {
@@ -380,7 +380,7 @@ fn decode<T: DeserializeOwned>(event: RangeEvent<Value>) -> Result<RangeEvent<T>
             range,
             rows: rows
                 .into_iter()
-                .map(|r| decode_value::<T>(r, "row"))
+                .map(|r| decode_owned::<T>(r, "row"))
                 .collect::<Result<_>>()?,
             last_id,
         },
