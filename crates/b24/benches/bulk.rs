@@ -11,6 +11,10 @@
 //! 3. `b24 export lead` of 1,000,000 rows under standard limits (floor: 401 requests, 50 at
 //!    once, then 2/s: 175.5 s), 503s counted. Skipped unless `BENCH_BIG=1` (it takes 3 min).
 //!
+//! The fastest peer, fast_bitrix24, runs the same import and the 100,000-row export in the same
+//! run on its own sandbox of the same kind (`benches/peers/fast_bitrix24_bulk.py`; it needs
+//! `python3` with `pip install fast_bitrix24`, and says so instead of a figure without it).
+//!
 //! `BENCH_IMPORT`, `BENCH_EXPORT`, `BENCH_BIG_ROWS` and `BENCH_LATENCY_MS` change the sizes.
 
 use bitrix24_sandbox::{FaultConfig, Limits, Sandbox};
@@ -92,6 +96,9 @@ fn floor(requests: usize, limits: Limits) -> f64 {
 }
 
 async fn import(dir: &Path, rows: usize, limits: Limits, plan: &str, latency: u64) {
+    let peer_portal = sandbox(limits, latency).await;
+    let peer = fast_bitrix24(&peer_portal, "import", rows, limits).await;
+    peer_portal.shutdown().await;
     let sandbox = sandbox(limits, latency).await;
     let file = dir.join(format!("import-{plan}.csv"));
     let mut csv = std::fs::File::create(&file).expect("csv");
@@ -139,7 +146,40 @@ async fn import(dir: &Path, rows: usize, limits: Limits, plan: &str, latency: u6
         floor(batches, limits),
         sandbox.refused_by_rate_limit()
     );
+    println!("  fast_bitrix24 in the same run: {peer}");
     sandbox.shutdown().await;
+}
+
+/// Runs fast_bitrix24's side of `job` (import or export) against `sandbox` and says how it went.
+async fn fast_bitrix24(sandbox: &Sandbox, job: &str, rows: usize, limits: Limits) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers/fast_bitrix24_bulk.py");
+    let (rate, burst) = limits.params().unwrap_or((1000.0, 50));
+    let before = sandbox.refused_by_rate_limit();
+    let out = tokio::process::Command::new("python3")
+        .arg(script)
+        .args([job, &sandbox.webhook_url()])
+        .args([rows.to_string(), rate.to_string(), burst.to_string()])
+        .output()
+        .await;
+    let out = match out {
+        Ok(out) if out.status.success() => out,
+        Ok(out) => {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let last = err.lines().last().unwrap_or("no output");
+            return format!("not run ({last}; `pip install fast_bitrix24` installs it)");
+        }
+        Err(e) => return format!("not run (python3: {e})"),
+    };
+    let v: serde_json::Value = match serde_json::from_slice(&out.stdout) {
+        Ok(v) => v,
+        Err(e) => return format!("unreadable answer ({e})"),
+    };
+    format!(
+        "{:.1} s, {} rows, {} 503s",
+        v["seconds"].as_f64().unwrap_or(f64::NAN),
+        v["rows"],
+        sandbox.refused_by_rate_limit() - before
+    )
 }
 
 /// Peak resident memory of process `pid` so far (`VmHWM`), in kB.
@@ -204,6 +244,10 @@ async fn export(dir: &Path, rows: usize, limits: Limits, plan: &str, latency: u6
         peak as f64 / 1024.0,
         ordered && lines == rows
     );
+    if limits == Limits::Off {
+        let peer = fast_bitrix24(&sandbox, "export", rows, limits).await;
+        println!("  fast_bitrix24 in the same run: {peer}");
+    }
     let _ = std::fs::remove_file(&file);
     sandbox.shutdown().await;
 }
