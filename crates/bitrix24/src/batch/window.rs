@@ -5,7 +5,8 @@
 //! milliseconds to seconds, so one request at a time leaves most of the rate budget unused
 //! (2 requests/s needs about `2 × latency` in flight, a burst of 50 needs 50), while too many
 //! only queue inside the server. The window adapts like TCP's congestion window:
-//! - slow start: it grows by one with every good answer (doubling per round trip) until the
+//! - slow start (when it starts below its cap; a [`Pipeline`](super::Pipeline) starts at the cap):
+//!   it grows by one with every good answer (doubling per round trip) until the
 //!   first sign of pressure;
 //! - pressure is a 503 `QUERY_LIMIT_EXCEEDED` or 429 `OPERATION_TIME_LIMIT` met by a request
 //!   (the portal's bucket is shared with other apps and hosts), or an answer much slower than
