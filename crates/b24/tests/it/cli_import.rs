@@ -184,3 +184,86 @@ async fn bad_files_and_columns_are_usage_errors() {
     assert!(run.stderr.contains("deals have no phone"), "{run:?}");
     assert_eq!(cli.lead_count(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_killed_with_batches_in_flight_adds_every_row_exactly_once_on_the_rerun() {
+    use bitrix24_sandbox::{FaultConfig, Limits};
+    use std::time::Duration;
+    let cli = Cli::with_limits(Limits::Standard).await;
+    cli.login_webhook().await;
+    let rows = 3_000;
+    let mut text = String::from("TITLE,NAME\n");
+    for i in 0..rows {
+        text.push_str(&format!("Row {i},Иван {i}\n"));
+    }
+    let file = cli.path("killed.csv");
+    std::fs::write(&file, &text).expect("write");
+    let path = file.to_str().expect("utf8").to_string();
+    let journal = cli.path("killed.csv.b24import");
+    // Slow batches, so that answers trickle in while many batches are still in flight.
+    cli.sandbox.set_faults(FaultConfig {
+        latency_ms: 400,
+        only_methods: Some(vec!["batch".into()]),
+        ..FaultConfig::default()
+    });
+    let mut child = cli
+        .cmd()
+        .args(["import", "lead", &path])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Killed once some batches are journaled as answered while at least two others are
+    // journaled as sent without an answer: rows the portal may or may not have created.
+    let (answered, in_doubt) = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let (sent, answered) = journal_counts(&journal);
+            if answered >= 50 && sent >= answered + 100 {
+                child.start_kill().expect("kill");
+                let _ = child.wait().await;
+                return (answered, sent - answered);
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await
+    .expect("the import got far enough to be killed");
+    assert!(answered + in_doubt < rows, "killed before the end");
+    let killed_at = cli.lead_count();
+    assert!(killed_at < rows as i64, "killed before the end");
+    // The pipelined run kept to the bucket. (The re-run starts with a fresh limiter while the
+    // portal's bucket still holds the first run's burst, so it may meet 503s and retry them:
+    // separate processes share a budget only through a shared store.)
+    assert_eq!(cli.sandbox.refused_by_rate_limit(), 0);
+    cli.sandbox.clear_faults();
+    cli.run(&["import", "lead", &path]).await.expect_code(0);
+    let titles: Vec<String> = {
+        let portal = cli.sandbox.portal();
+        let db = portal.db();
+        let mut stmt = db.prepare("SELECT title FROM crm_lead").expect("query");
+        stmt.query_map([], |r| r.get(0))
+            .expect("rows")
+            .map(|r| r.expect("row"))
+            .collect()
+    };
+    let distinct: std::collections::BTreeSet<&String> = titles.iter().collect();
+    assert_eq!(distinct.len(), titles.len(), "no row added twice");
+    assert_eq!(titles.len(), rows, "every row added");
+    assert!((0..rows).all(|i| distinct.contains(&format!("Row {i}"))));
+}
+
+/// Rows a journal records as sent and as answered (added, refused or duplicate).
+fn journal_counts(journal: &std::path::Path) -> (usize, usize) {
+    let text = std::fs::read_to_string(journal).unwrap_or_default();
+    let mut sent = 0;
+    let mut answered = 0;
+    // Only whole lines: the process may be writing the last one.
+    for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
+        match line.split(' ').next() {
+            Some("send") => sent += line.split_whitespace().count() - 1,
+            Some("ok" | "rej" | "dup") => answered += 1,
+            _ => {}
+        }
+    }
+    (sent, answered)
+}

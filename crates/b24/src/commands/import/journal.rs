@@ -142,15 +142,12 @@ impl Journal {
         format!("b24import:{}:{row}", self.import_id)
     }
 
-    /// Records, durably, that `rows` are about to be sent.
-    ///
-    /// # Errors
-    /// [`CliError::Other`] when the journal cannot be written: nothing is sent then.
-    pub fn sending(&mut self, rows: &[u64]) -> CliResult {
+    /// Notes that `rows` are about to be sent; [`Journal::commit`] must succeed before they
+    /// are (an error there means nothing may be sent).
+    pub fn sending(&mut self, rows: &[u64]) {
         let list: Vec<String> = rows.iter().map(u64::to_string).collect();
         self.buffer.push_str(&format!("send {}\n", list.join(" ")));
         self.sent.extend(rows);
-        self.commit()
     }
 
     /// Notes that `row` was created as `id` (durable after [`Journal::commit`]).
@@ -262,7 +259,7 @@ mod tests {
         let p = dir.path().join("a.csv.b24import");
         let mut j = Journal::open(&p).unwrap();
         let id = j.import_id.clone();
-        j.sending(&[2, 3, 4, 5]).unwrap();
+        j.sending(&[2, 3, 4, 5]);
         j.added(2, 100);
         j.duplicate(3, "lead 7");
         j.rejected(4);
@@ -272,7 +269,8 @@ mod tests {
         f.write_all(b"ok 5 1").unwrap();
         let mut j = Journal::open(&p).unwrap();
         assert_eq!(j.import_id, id);
-        j.sending(&[6]).unwrap();
+        j.sending(&[6]);
+        j.commit().unwrap();
         let j = Journal::open(&p).unwrap();
         assert_eq!(j.in_doubt(), [5, 6]);
         assert!(j.done(2) && j.done(3) && !j.done(4) && !j.done(5));
