@@ -58,6 +58,17 @@ impl ApiError {
             .with("argument", Value::String(name.to_string()))
     }
 
+    /// A D7 controller's missing action parameter (`crm.item.*`, `catalog.*`, ...): the
+    /// binder's `ArgumentException` has code 100, so the answer is `"100"` "Could not find
+    /// value for parameter {name}" with HTTP 400 (orders-timeline.md §0).
+    pub fn missing_parameter(name: &str) -> Self {
+        Self::new(
+            400,
+            "100",
+            format!("Could not find value for parameter {{{name}}}"),
+        )
+    }
+
     /// 404 `ERROR_METHOD_NOT_FOUND`, answered before authentication.
     pub fn method_not_found() -> Self {
         Self::new(404, "ERROR_METHOD_NOT_FOUND", "Method not found!")

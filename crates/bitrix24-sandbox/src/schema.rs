@@ -6,12 +6,15 @@ use rusqlite::Connection;
 use std::path::Path;
 
 /// The schemas of a complete portal, applied in this order.
-pub const ALL: [&str; 5] = [
+pub const ALL: [&str; 8] = [
     auth::SCHEMA,
     methods::crm::SCHEMA,
     methods::crm::duplicate::SCHEMA,
     methods::crm::directory::SCHEMA,
     methods::events::SCHEMA,
+    methods::crm::productrow::SCHEMA,
+    methods::crm::binding::SCHEMA,
+    methods::catalog::SCHEMA,
 ];
 
 /// Opens (or creates) a portal database with every table. `None` gives a private in-memory

@@ -4,7 +4,7 @@ use super::secret;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// Scopes of the ready-made webhook (and of webhooks created without a scope).
-pub const DEFAULT_WEBHOOK_SCOPE: &str = "crm,user,user_brief,user_basic,department";
+pub const DEFAULT_WEBHOOK_SCOPE: &str = "crm,catalog,user,user_brief,user_basic,department";
 
 /// What to register an OAuth application with.
 #[derive(Debug, Clone)]

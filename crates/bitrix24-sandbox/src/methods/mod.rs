@@ -6,8 +6,10 @@
 //! state of another call.
 
 pub mod batch;
+pub mod catalog;
 pub mod crm;
 pub mod dispatch;
+pub mod engine;
 pub mod events;
 pub mod system;
 
@@ -63,6 +65,7 @@ impl Registry {
         system::register(&mut r);
         batch::register(&mut r);
         crm::register(&mut r);
+        catalog::register(&mut r);
         events::register(&mut r);
         r
     }

@@ -9,8 +9,9 @@ use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
 
 /// Every scope the sandbox portal knows, for `scope?full=true`.
-pub const ALL_SCOPES: [&str; 12] = [
+pub const ALL_SCOPES: [&str; 13] = [
     "crm",
+    "catalog",
     "user",
     "user_brief",
     "user_basic",

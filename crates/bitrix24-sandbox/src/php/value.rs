@@ -43,6 +43,66 @@ pub fn intval_str(s: &str) -> i64 {
     }
 }
 
+/// PHP `(float)`: the longest numeric prefix (`"12.5abc"` is 12.5); anything else is 0.
+/// Bools give 0/1; arrays give 0/1 by emptiness, as `intval` does.
+pub fn floatval(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => n.as_f64().unwrap_or(0.0),
+        Value::String(s) => floatval_str(s),
+        other => intval(other) as f64,
+    }
+}
+
+/// PHP `(float)` on a string.
+pub fn floatval_str(s: &str) -> f64 {
+    let t = s.trim_start();
+    let bytes = t.as_bytes();
+    let mut end = 0;
+    if matches!(bytes.first(), Some(b'-' | b'+')) {
+        end = 1;
+    }
+    let digits_from = end;
+    while end < bytes.len() && bytes[end].is_ascii_digit() {
+        end += 1;
+    }
+    if end < bytes.len() && bytes[end] == b'.' {
+        end += 1;
+        while end < bytes.len() && bytes[end].is_ascii_digit() {
+            end += 1;
+        }
+    }
+    if end > digits_from && end < bytes.len() && matches!(bytes[end], b'e' | b'E') {
+        let mut exp = end + 1;
+        if matches!(bytes.get(exp), Some(b'-' | b'+')) {
+            exp += 1;
+        }
+        let exp_digits = exp;
+        while exp < bytes.len() && bytes[exp].is_ascii_digit() {
+            exp += 1;
+        }
+        if exp > exp_digits {
+            end = exp;
+        }
+    }
+    t[..end]
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .unwrap_or(0.0)
+}
+
+/// True when a value is a number or a numeric string (PHP `is_numeric`, leading blanks allowed).
+pub fn is_numeric(v: &Value) -> bool {
+    match v {
+        Value::Number(_) => true,
+        Value::String(s) => {
+            let t = s.trim_start();
+            !t.is_empty() && t.parse::<f64>().is_ok_and(f64::is_finite)
+        }
+        _ => false,
+    }
+}
+
 /// PHP truthiness: `""`, `"0"`, `0`, `0.0`, `false`, `null` and empty arrays are false.
 /// Note that the string `"false"` is true, as on the real portal.
 pub fn truthy(v: &Value) -> bool {
@@ -139,6 +199,19 @@ mod tests {
         assert_eq!(intval(&json!("-99999999999999999999")), i64::MIN);
         assert_eq!(intval(&json!(1e300)), i64::MAX);
         assert_eq!(intval(&json!(-1e300)), i64::MIN);
+    }
+
+    #[test]
+    fn floatval_matches_php() {
+        assert_eq!(floatval(&json!("12.5abc")), 12.5);
+        assert_eq!(floatval(&json!(" -3")), -3.0);
+        assert_eq!(floatval(&json!("1e3")), 1000.0);
+        assert_eq!(floatval(&json!("1e")), 1.0);
+        assert_eq!(floatval(&json!("abc")), 0.0);
+        assert_eq!(floatval(&json!(".5")), 0.5);
+        assert_eq!(floatval(&json!(true)), 1.0);
+        assert!(is_numeric(&json!("10.5")));
+        assert!(!is_numeric(&json!("10,5")));
     }
 
     #[test]

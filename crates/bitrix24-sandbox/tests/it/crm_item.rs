@@ -59,6 +59,15 @@ async fn item_errors() {
     );
     let r = post_json(&url, "crm.item.list", &json!({"ENTITYTYPEID": 1})).await;
     assert_eq!(r.status, 400);
+    // orders-timeline.md §0, §8: the binder's missing parameter is code "100".
+    assert_eq!(r.error(), (400, "100"));
+    assert_eq!(
+        r.body["error_description"],
+        json!("Could not find value for parameter {entityTypeId}")
+    );
+    assert!(r.body.get("argument").is_none(), "{}", r.text);
+    let r = post_json(&url, "crm.item.get", &json!({"entityTypeId": 2})).await;
+    assert_eq!(r.error(), (400, "100"));
 }
 
 /// protocol.md §4.3, §4.7: unknown filter fields and bad orders are 400 INVALID_ARG_VALUE.

@@ -5,7 +5,7 @@ use super::entity::Kind;
 use super::params::{array_param, entity_id, kind_of};
 use super::store::{self, Order, Paging, Query, Record, Select, UfSelect};
 use super::userfield::{self, UfDef};
-use super::{filter, multifield, values, write};
+use super::{binding, filter, multifield, values, write};
 use crate::error::ApiError;
 use crate::methods::{Call, Output, Registry};
 use crate::php::value::is_array;
@@ -89,7 +89,13 @@ fn add(call: &mut Call<'_>) -> Result<Output, ApiError> {
         offset,
     );
     let untitled = write::title_missing(&prepared.columns);
+    let contacts = (kind == Kind::Deal)
+        .then(|| binding::take_deal_contacts(&mut prepared.columns, prepared.contact_ids.take()))
+        .flatten();
     let id = store::insert(call.db, kind, &prepared.columns)?;
+    if let Some(ids) = contacts {
+        binding::store::replace_ids(call.db, id, &ids)?;
+    }
     if untitled && kind.field("TITLE").is_some() {
         if let Some(title) = write::default_title(kind, id) {
             store::update(
@@ -158,7 +164,13 @@ fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
             }
         }
     }
+    let contacts = (kind == Kind::Deal)
+        .then(|| binding::take_deal_contacts(cols, prepared.contact_ids.take()))
+        .flatten();
     store::update(call.db, kind, id, cols)?;
+    if let Some(ids) = contacts {
+        binding::store::replace_ids(call.db, id, &ids)?;
+    }
     multifield::merge(call.db, kind, id, &input)?;
     userfield::write(call.db, kind, id, &prepared.uf)?;
     call.raise(
@@ -171,7 +183,7 @@ fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
 fn delete(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let kind = kind_of(call.method)?;
     let id = entity_id(call)?;
-    if !store::delete(call.db, kind, id)? {
+    if !super::removal::delete(call.db, kind, id)? {
         return Err(ApiError::crm("Not found"));
     }
     call.raise(

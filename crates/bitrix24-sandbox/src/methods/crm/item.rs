@@ -25,14 +25,9 @@ pub fn register(r: &mut Registry) {
     r.add("crm.item.delete", "crm", delete);
 }
 
-/// A required controller parameter, by its exact (case-sensitive) name.
+/// A required controller parameter, by its exact (case-sensitive) name: `"100"` when missing.
 pub(crate) fn required<'a>(call: &'a Call<'_>, name: &str) -> Result<&'a Value, ApiError> {
-    call.param(name).filter(|v| !v.is_null()).ok_or_else(|| {
-        ApiError::argument(
-            name,
-            format!("Could not find value for parameter {{{name}}}"),
-        )
-    })
+    crate::methods::engine::required(call, name)
 }
 
 /// `entityTypeId` → the kind; anything but 1-4 is "Smart process not found".
@@ -72,6 +67,12 @@ pub(crate) fn render(
         if let Some(f) = kind.field(name) {
             item.insert(names::camel(name), names::item_value(f, v, offset));
         }
+    }
+    if kind == Kind::Deal {
+        // The bindings in card order; a read failure shows as no contacts rather than
+        // failing the whole answer (the call's own transaction just wrote them).
+        let ids = super::binding::store::contact_ids(call.db, rec.id).unwrap_or_default();
+        item.insert("contactIds".into(), json!(ids));
     }
     item.insert("entityTypeId".into(), json!(kind.type_id()));
     if with_fm && kind.has_multifields() {
@@ -131,7 +132,7 @@ fn get(call: &mut Call<'_>) -> Result<Output, ApiError> {
 fn delete(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let kind = kind_of(call)?;
     let id = intval(required(call, "id")?);
-    if !store::delete(call.db, kind, id)? {
+    if !super::removal::delete(call.db, kind, id)? {
         return Err(not_found());
     }
     call.raise(
@@ -153,6 +154,14 @@ fn fields(call: &mut Call<'_>) -> Result<Output, ApiError> {
                 "isImmutable": f.immutable(), "isMultiple": f.multiple(), "isDynamic": false,
                 "title": f.title, "upperName": f.name,
             }),
+        );
+    }
+    if kind == Kind::Deal {
+        out.insert(
+            "contactIds".into(),
+            json!({"type": "crm_contact", "isRequired": false, "isReadOnly": false,
+                "isImmutable": false, "isMultiple": true, "isDynamic": false,
+                "title": "Contacts", "upperName": "CONTACT_IDS"}),
         );
     }
     if kind.has_multifields() {

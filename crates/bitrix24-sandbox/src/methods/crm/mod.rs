@@ -1,6 +1,7 @@
 //! CRM methods: classic `crm.{lead,deal,contact,company}.*`, `crm.item.*`, user fields,
 //! directories and duplicate search.
 
+pub mod binding;
 pub mod classic;
 pub mod directory;
 pub mod duplicate;
@@ -9,6 +10,8 @@ pub mod filter;
 pub mod item;
 pub mod multifield;
 pub mod params;
+pub mod productrow;
+pub mod removal;
 pub mod schema;
 pub mod seed;
 pub mod store;
@@ -32,6 +35,9 @@ pub(crate) fn test_db() -> rusqlite::Connection {
         SCHEMA,
         duplicate::SCHEMA,
         directory::SCHEMA,
+        productrow::SCHEMA,
+        binding::SCHEMA,
+        crate::methods::catalog::SCHEMA,
     ];
     crate::db::open(None, &schemas).expect("in-memory db")
 }
@@ -43,4 +49,6 @@ pub fn register(r: &mut Registry) {
     item::register(r);
     classic::register(r);
     userfield::register(r);
+    productrow::register(r);
+    binding::register(r);
 }

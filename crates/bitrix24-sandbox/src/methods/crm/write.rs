@@ -26,6 +26,8 @@ pub struct Prepared {
     pub uf: Vec<(String, Vec<Value>)>,
     /// Validation messages (joined with `<br />` into the error).
     pub errors: Vec<String>,
+    /// A deal's `CONTACT_IDS`: the contacts to bind (replacing the bindings), in order.
+    pub contact_ids: Option<Vec<i64>>,
 }
 
 /// Internalizes a `fields` map: unknown, read-only and (on update) immutable fields are
@@ -49,9 +51,14 @@ pub fn prepare(
             }
             match f.storage {
                 Storage::Multi => {}
+                Storage::Ids if kind == Kind::Deal && f.name == "CONTACT_IDS" => {
+                    // Deal contacts have a binding table: the list replaces the bindings.
+                    let ids = elements(v).into_iter().map(intval).filter(|id| *id > 0);
+                    out.contact_ids = Some(ids.collect());
+                }
                 Storage::Ids => {
-                    // CONTACT_IDS / COMPANY_IDS: the sandbox keeps only the first id, in the
-                    // deprecated single-id column (no binding tables).
+                    // Lead CONTACT_IDS / contact COMPANY_IDS: the sandbox keeps only the first
+                    // id, in the deprecated single-id column (no binding tables for them).
                     let single = if f.name == "CONTACT_IDS" {
                         "CONTACT_ID"
                     } else {

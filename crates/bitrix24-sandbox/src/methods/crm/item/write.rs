@@ -4,6 +4,7 @@
 
 use super::names;
 use crate::error::ApiError;
+use crate::methods::crm::binding;
 use crate::methods::crm::directory;
 use crate::methods::crm::entity::Kind;
 use crate::methods::crm::multifield;
@@ -11,7 +12,7 @@ use crate::methods::crm::store;
 use crate::methods::crm::userfield;
 use crate::methods::crm::values;
 use crate::methods::{Call, Output};
-use crate::php::value::{entries, intval, is_array};
+use crate::php::value::{elements, entries, intval, is_array};
 use serde_json::{json, Map, Value};
 
 /// Stored-form columns and user-field values taken from an item `fields` object.
@@ -20,6 +21,8 @@ struct Input {
     uf: Vec<(String, Vec<Value>)>,
     /// Multifields in the classic `fields` shape.
     multi: Map<String, Value>,
+    /// A deal's `contactIds` (or `contactId`): the contacts to bind, replacing the bindings.
+    contacts: Option<Vec<i64>>,
 }
 
 fn fields_param<'a>(call: &'a Call<'_>) -> Result<&'a Value, ApiError> {
@@ -48,7 +51,9 @@ fn internalize(
         columns: Map::new(),
         uf: Vec::new(),
         multi: Map::new(),
+        contacts: None,
     };
+    let mut contact_ids = None;
     for (key, v) in entries(fields) {
         if let Some(f) = names::field_of(kind, &key) {
             if f.read_only() || (update && f.immutable()) {
@@ -67,7 +72,19 @@ fn internalize(
             ));
         } else if key == "fm" && kind.has_multifields() {
             input.multi = super::fm::to_classic(v);
+        } else if key == "contactIds" && kind == Kind::Deal {
+            contact_ids = Some(
+                elements(v)
+                    .into_iter()
+                    .map(intval)
+                    .filter(|id| *id > 0)
+                    .collect(),
+            );
         }
+    }
+    if kind == Kind::Deal {
+        // `contactId` is the single-value view of `contactIds`; the column follows the primary.
+        input.contacts = binding::take_deal_contacts(&mut input.columns, contact_ids);
     }
     let errors = multifield::validate(kind, &input.multi);
     if !errors.is_empty() {
@@ -144,6 +161,9 @@ pub fn add(call: &mut Call<'_>) -> Result<Output, ApiError> {
     }
     stage_defaults(call, kind, &mut input.columns)?;
     let id = store::insert(call.db, kind, &input.columns)?;
+    if let Some(ids) = &input.contacts {
+        binding::store::replace_ids(call.db, id, ids)?;
+    }
     userfield::write(call.db, kind, id, &input.uf)?;
     multifield::merge(call.db, kind, id, &input.multi)?;
     call.raise(
@@ -169,7 +189,11 @@ pub fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
             .unwrap_or(Value::Array(Vec::new()))
             != Value::Array(vals.clone())
     });
-    if input.columns.is_empty() && !uf_changed && input.multi.is_empty() {
+    let contacts_changed = match &input.contacts {
+        Some(ids) => *ids != binding::store::contact_ids(call.db, id)?,
+        None => false,
+    };
+    if input.columns.is_empty() && !uf_changed && input.multi.is_empty() && !contacts_changed {
         return Ok(Output::new(json!({ "item": super::load(call, kind, id)? })));
     }
     if input.columns.contains_key("STATUS_ID") || input.columns.contains_key("STAGE_ID") {
@@ -196,6 +220,9 @@ pub fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
         .columns
         .insert("DATE_MODIFY".into(), json!(call.unix_now()));
     store::update(call.db, kind, id, &input.columns)?;
+    if let Some(ids) = input.contacts.as_ref().filter(|_| contacts_changed) {
+        binding::store::replace_ids(call.db, id, ids)?;
+    }
     userfield::write(call.db, kind, id, &input.uf)?;
     multifield::merge(call.db, kind, id, &input.multi)?;
     call.raise(
