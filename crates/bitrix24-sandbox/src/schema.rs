@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use std::path::Path;
 
 /// The schemas of a complete portal, applied in this order.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 10] = [
     auth::SCHEMA,
     methods::crm::SCHEMA,
     methods::crm::duplicate::SCHEMA,
@@ -14,6 +14,8 @@ pub const ALL: [&str; 8] = [
     methods::events::SCHEMA,
     methods::crm::productrow::SCHEMA,
     methods::crm::binding::SCHEMA,
+    methods::crm::timeline::SCHEMA,
+    methods::crm::activity::SCHEMA,
     methods::catalog::SCHEMA,
 ];
 

@@ -1,6 +1,7 @@
 //! CRM methods: classic `crm.{lead,deal,contact,company}.*`, `crm.item.*`, user fields,
 //! directories and duplicate search.
 
+pub mod activity;
 pub mod binding;
 pub mod classic;
 pub mod directory;
@@ -15,6 +16,7 @@ pub mod removal;
 pub mod schema;
 pub mod seed;
 pub mod store;
+pub mod timeline;
 pub mod userfield;
 pub mod values;
 pub mod write;
@@ -37,6 +39,8 @@ pub(crate) fn test_db() -> rusqlite::Connection {
         directory::SCHEMA,
         productrow::SCHEMA,
         binding::SCHEMA,
+        timeline::SCHEMA,
+        activity::SCHEMA,
         crate::methods::catalog::SCHEMA,
     ];
     crate::db::open(None, &schemas).expect("in-memory db")
@@ -51,4 +55,6 @@ pub fn register(r: &mut Registry) {
     userfield::register(r);
     productrow::register(r);
     binding::register(r);
+    timeline::register(r);
+    activity::register(r);
 }

@@ -67,6 +67,11 @@ pub const EVENTS: &[EventSpec] = &[
     ev("ONCRMACTIVITYUPDATE", "crm"),
     ev("ONCRMACTIVITYDELETE", "crm"),
     ev("ONCRMTIMELINECOMMENTADD", "crm"),
+    ev("ONCRMTIMELINECOMMENTUPDATE", "crm"),
+    ev("ONCRMTIMELINECOMMENTDELETE", "crm"),
+    ev("CATALOG.PRODUCT.ON.ADD", "catalog"),
+    ev("CATALOG.PRODUCT.ON.UPDATE", "catalog"),
+    ev("CATALOG.PRODUCT.ON.DELETE", "catalog"),
     ev("ONUSERADD", "user"),
 ];
 
