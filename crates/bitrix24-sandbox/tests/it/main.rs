@@ -12,6 +12,7 @@ mod crm_classic;
 mod crm_deal_contacts;
 mod crm_directories;
 mod crm_item;
+mod crm_item_filters;
 mod crm_lists;
 mod crm_multifields;
 mod crm_productrows;

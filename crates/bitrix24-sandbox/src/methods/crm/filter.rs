@@ -90,6 +90,16 @@ pub enum Cond {
         /// The LIKE pattern, e.g. `+7903%`.
         pattern: String,
     },
+    /// A nested group of `crm.item.list` (`{"0": {"logic": "OR", ...}}`): its conditions
+    /// OR'ed when `any`, else AND'ed.
+    Group {
+        /// `logic: OR`.
+        any: bool,
+        /// The group's conditions.
+        conds: Vec<Cond>,
+    },
+    /// Deals bound to any of these contacts (`crm.item.list` `filter.contactIds`).
+    DealContacts(Vec<i64>),
 }
 
 /// Splits a classic filter key into `(negate, or_null, op, field name)`, as
@@ -242,9 +252,29 @@ fn filter_value(storage: Storage, v: &Value, offset: UtcOffset) -> Option<Value>
 
 /// Compiles conditions into a WHERE clause (`1=1` when empty) over rows aliased `t`.
 pub fn where_sql(kind: Kind, conds: &[Cond], params: &mut Vec<Sql>) -> String {
+    join_sql(kind, conds, false, params)
+}
+
+/// The conditions AND'ed (OR'ed when `any`); `1=1` when there are none. Parameters are pushed
+/// in the order their `?` appear.
+fn join_sql(kind: Kind, conds: &[Cond], any: bool, params: &mut Vec<Sql>) -> String {
     let mut parts = Vec::with_capacity(conds.len());
     for c in conds {
         match c {
+            Cond::Group { any, conds } => {
+                parts.push(format!("({})", join_sql(kind, conds, *any, params)));
+            }
+            Cond::DealContacts(ids) => {
+                if ids.is_empty() {
+                    parts.push("1=2".into());
+                } else {
+                    let marks = vec!["?"; ids.len()].join(", ");
+                    params.extend(ids.iter().map(|id| Sql::Integer(*id)));
+                    parts.push(format!(
+                        "t.ID IN (SELECT DEAL_ID FROM crm_deal_contact WHERE CONTACT_ID IN ({marks}))"
+                    ));
+                }
+            }
             Cond::Multi { type_id, pattern } => {
                 params.push(Sql::Text(pattern.clone()));
                 parts.push(format!(
@@ -272,7 +302,7 @@ pub fn where_sql(kind: Kind, conds: &[Cond], params: &mut Vec<Sql>) -> String {
     if parts.is_empty() {
         "1=1".into()
     } else {
-        parts.join(" AND ")
+        parts.join(if any { " OR " } else { " AND " })
     }
 }
 

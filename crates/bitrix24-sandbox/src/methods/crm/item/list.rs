@@ -1,16 +1,18 @@
 //! `crm.item.list`: camelCase filter/order/select validated like the controller's
-//! `Validator\Filter` (unknown fields are errors, not silently dropped), then run on the
-//! classic list engine; controller navigation (`start=-1` omits `total` and `next`).
+//! `Validator\Filter` (unknown fields are errors, not silently dropped; nested groups with
+//! `logic: OR` under numeric keys), then run on the classic list engine; controller
+//! navigation (`start=-1` omits `total` and `next`).
 
 use super::names;
 use crate::error::ApiError;
 use crate::methods::crm::entity::{Kind, MULTI_TYPES};
-use crate::methods::crm::filter::{self, Op, Target};
+use crate::methods::crm::filter::{self, Cond, Op, Target};
 use crate::methods::crm::store::{self, Order, Paging, Query, Select, UfSelect};
 use crate::methods::crm::userfield::{self, UfDef};
 use crate::methods::{Call, Output};
-use crate::php::value::{as_string, elements, entries, is_array};
-use serde_json::{json, Map, Value};
+use crate::php::value::{as_string, elements, entries, intval, is_array};
+use serde_json::{json, Value};
+use time::UtcOffset;
 
 fn invalid(text: String) -> ApiError {
     ApiError::bad_request("INVALID_ARG_VALUE", text)
@@ -26,19 +28,48 @@ fn upper_name(kind: Kind, ufs: &[UfDef], name: &str) -> Option<String> {
         .map(|u| u.field_name.clone())
 }
 
-/// Rewrites an item filter into the classic form, rejecting what the controller rejects.
-fn classic_filter(kind: Kind, ufs: &[UfDef], filter: &Value) -> Result<Value, ApiError> {
-    let mut out = Map::new();
+/// The conditions of an item filter group, validated like the controller's
+/// `Validator\Filter`: `logic` (`OR` makes the group a disjunction), numeric keys holding
+/// nested groups (to any depth), and `{prefix}{field}` keys of the entity's fields; anything
+/// else is `INVALID_ARG_VALUE`. Returns the conditions and whether they are OR'ed.
+fn group(
+    kind: Kind,
+    ufs: &[UfDef],
+    filter: &Value,
+    offset: UtcOffset,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Cond>, bool), ApiError> {
+    let mut conds = Vec::new();
+    let mut any = false;
     for (key, value) in entries(filter) {
-        let (_, _, op, name) = filter::split_key(&key);
-        if name.is_empty() || name.eq_ignore_ascii_case("logic") || name.parse::<u64>().is_ok() {
-            // Nested groups and `logic: OR` exist on the portal; the sandbox refuses them
-            // loudly rather than answering with a wrongly filtered list.
-            return Err(invalid(format!(
-                "Invalid filter: nested conditions and 'logic' are not supported by the sandbox (key '{key}')"
-            )));
+        if key.eq_ignore_ascii_case("logic") {
+            any = as_string(value).is_some_and(|l| l.trim().eq_ignore_ascii_case("OR"));
+            continue;
         }
-        let Some(upper) = upper_name(kind, ufs, name) else {
+        if key.parse::<u64>().is_ok() {
+            if !is_array(value) {
+                return Err(invalid(format!(
+                    "Invalid filter: field '{key}' has invalid value"
+                )));
+            }
+            let (inner, inner_any) = group(kind, ufs, value, offset, notes)?;
+            conds.push(Cond::Group {
+                any: inner_any,
+                conds: inner,
+            });
+            continue;
+        }
+        let (negate, _, op, name) = filter::split_key(&key);
+        if kind == Kind::Deal && name == "contactIds" && !negate && matches!(op, Op::In | Op::Eq) {
+            let ids = if is_array(value) {
+                elements(value).into_iter().map(intval).collect()
+            } else {
+                vec![intval(value)]
+            };
+            conds.push(Cond::DealContacts(ids));
+            continue;
+        }
+        let Some(upper) = upper_name(kind, ufs, name).filter(|_| !name.is_empty()) else {
             return Err(invalid(format!(
                 "Invalid filter: field '{name}' is not allowed in filter"
             )));
@@ -49,9 +80,10 @@ fn classic_filter(kind: Kind, ufs: &[UfDef], filter: &Value) -> Result<Value, Ap
             )));
         }
         let prefix = key.get(..key.len() - name.len()).unwrap_or_default();
-        out.insert(format!("{prefix}{upper}"), value.clone());
+        let classic = json!({ format!("{prefix}{upper}"): value });
+        conds.extend(filter::parse_classic(kind, &classic, ufs, offset, notes));
     }
-    Ok(Value::Object(out))
+    Ok((conds, any))
 }
 
 fn orders(kind: Kind, ufs: &[UfDef], order: Option<&Value>) -> Result<Vec<Order>, ApiError> {
@@ -132,13 +164,15 @@ fn select(kind: Kind, ufs: &[UfDef], select: Option<&Value>) -> (Select, bool) {
 pub fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let kind = super::kind_of(call)?;
     let ufs = userfield::defs(call.db, kind)?;
-    let classic = match call.param("filter") {
-        Some(f) if is_array(f) => classic_filter(kind, &ufs, f)?,
-        _ => json!({}),
-    };
     let mut notes = Vec::new();
     let offset = call.portal.config.utc_offset;
-    let conds = filter::parse_classic(kind, &classic, &ufs, offset, &mut notes);
+    let conds = match call.param("filter") {
+        Some(f) if is_array(f) => match group(kind, &ufs, f, offset, &mut notes)? {
+            (conds, true) => vec![Cond::Group { any: true, conds }],
+            (conds, false) => conds,
+        },
+        _ => Vec::new(),
+    };
     let order = orders(kind, &ufs, call.param("order").filter(|v| is_array(v)))?;
     let (select, with_fm) = select(kind, &ufs, call.param("select"));
     let start = call.start;
