@@ -12,6 +12,7 @@ pub mod dispatch;
 pub mod engine;
 pub mod events;
 pub mod system;
+pub mod user;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -63,6 +64,7 @@ impl Registry {
     pub fn standard() -> Self {
         let mut r = Registry::default();
         system::register(&mut r);
+        user::register(&mut r);
         batch::register(&mut r);
         crm::register(&mut r);
         catalog::register(&mut r);

@@ -1,11 +1,10 @@
-//! `profile`, `user.current`, `app.info`, `scope`, `methods`, `method.get`, `server.time`,
+//! `profile`, `app.info`, `scope`, `methods`, `method.get`, `server.time`,
 //! `feature.get` (protocol.md §8).
 
 use super::{Call, Output, Registry};
 use crate::auth::{apps, CallerKind};
 use crate::error::ApiError;
 use crate::php::value::{as_string, truthy};
-use rusqlite::OptionalExtension;
 use serde_json::{json, Value};
 
 /// Every scope the sandbox portal knows, for `scope?full=true`.
@@ -28,7 +27,6 @@ pub const ALL_SCOPES: [&str; 13] = [
 /// Registers the system methods.
 pub fn register(r: &mut Registry) {
     r.add("profile", "basic", profile);
-    r.add("user.current", "user", user_current);
     r.add("app.info", "basic", app_info);
     r.add("scope", "basic", scope);
     r.add("methods", "basic", methods);
@@ -37,42 +35,8 @@ pub fn register(r: &mut Registry) {
     r.add("feature.get", "basic", feature_get);
 }
 
-struct User {
-    id: i64,
-    name: String,
-    last_name: String,
-    email: String,
-    admin: bool,
-    active: bool,
-    time_zone: String,
-    registered: i64,
-}
-
-fn load_user(call: &Call<'_>) -> Result<User, ApiError> {
-    call.db
-        .query_row(
-            "SELECT id, name, last_name, email, admin, active, time_zone, date_register
-             FROM users WHERE id = ?1",
-            [call.caller.user_id],
-            |r| {
-                Ok(User {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    last_name: r.get(2)?,
-                    email: r.get(3)?,
-                    admin: r.get::<_, i64>(4)? != 0,
-                    active: r.get::<_, i64>(5)? != 0,
-                    time_zone: r.get(6)?,
-                    registered: r.get(7)?,
-                })
-            },
-        )
-        .optional()?
-        .ok_or_else(|| ApiError::auth("authorization_error", "Unable to authorize user"))
-}
-
 fn profile(call: &mut Call<'_>) -> Result<Output, ApiError> {
-    let u = load_user(call)?;
+    let u = super::user::current(call)?;
     Ok(Output::new(json!({
         "ID": u.id.to_string(),
         "ADMIN": u.admin,
@@ -80,40 +44,6 @@ fn profile(call: &mut Call<'_>) -> Result<Output, ApiError> {
         "LAST_NAME": u.last_name,
         "PERSONAL_GENDER": "",
         "TIME_ZONE": u.time_zone,
-    })))
-}
-
-fn user_current(call: &mut Call<'_>) -> Result<Output, ApiError> {
-    let u = load_user(call)?;
-    let registered = call.iso(u.registered);
-    // LAST_ACTIVITY_DATE is not ISO on the real portal either.
-    let offset = call.portal.config.utc_offset;
-    let activity = crate::clock::iso(call.unix_now(), offset)
-        .replace('T', " ")
-        .chars()
-        .take(19)
-        .collect::<String>();
-    Ok(Output::new(json!({
-        "ID": u.id.to_string(),
-        "XML_ID": "",
-        "ACTIVE": u.active,
-        "NAME": u.name,
-        "LAST_NAME": u.last_name,
-        "SECOND_NAME": "",
-        "EMAIL": u.email,
-        "LAST_LOGIN": call.iso(call.unix_now()),
-        "DATE_REGISTER": registered,
-        "IS_ONLINE": "Y",
-        "TIME_ZONE": u.time_zone,
-        "TIME_ZONE_OFFSET": call.portal.config.utc_offset.whole_seconds().to_string(),
-        "TIMESTAMP_X": registered,
-        "LAST_ACTIVITY_DATE": activity,
-        "PERSONAL_GENDER": "",
-        "PERSONAL_BIRTHDAY": "",
-        "WORK_POSITION": if u.admin { "Administrator" } else { "Manager" },
-        "UF_EMPLOYMENT_DATE": "",
-        "UF_DEPARTMENT": [1],
-        "USER_TYPE": "employee",
     })))
 }
 

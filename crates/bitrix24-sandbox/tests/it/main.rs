@@ -33,3 +33,4 @@ mod oauth;
 mod oauth_faults;
 mod random_bodies;
 mod system;
+mod users;
