@@ -20,9 +20,18 @@ pub fn required<'a>(call: &'a Call<'_>, name: &str) -> Result<&'a Value, ApiErro
 
 /// A `Page` answer: `{"<key>": [rows]}` with `total` and, when more rows follow, `next`.
 pub fn page(key: &str, rows: Vec<Value>, start: i64, page_size: i64, total: i64) -> Output {
-    let start = start.max(0);
-    let next = (start + page_size < total).then_some(start + page_size);
-    Output::page(json!({ key: rows }), next, Some(total))
+    Output::page(
+        json!({ key: rows }),
+        next(start, page_size, total),
+        Some(total),
+    )
+}
+
+/// The `start` of the page after the one at `offset`, when rows follow (saturating: a `start`
+/// near `i64::MAX` is simply past the end).
+pub fn next(offset: i64, page_size: i64, total: i64) -> Option<i64> {
+    let following = offset.max(0).saturating_add(page_size);
+    (following < total).then_some(following)
 }
 
 /// The offset a `start` parameter asks for: whole pages, as `PageNavigation` counts them.

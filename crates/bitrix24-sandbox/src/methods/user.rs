@@ -294,6 +294,6 @@ fn user_get(call: &mut Call<'_>) -> Result<Output, ApiError> {
     if rows.is_empty() {
         return Ok(Output::new(Value::Array(rows)));
     }
-    let next = (offset + 50 < total).then_some(offset + 50);
+    let next = crate::methods::engine::next(offset, 50, total);
     Ok(Output::page(Value::Array(rows), next, Some(total)))
 }

@@ -247,6 +247,6 @@ pub fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
             Value::Object(row)
         })
         .collect();
-    let next = (offset + 50 < total).then_some(offset + 50);
+    let next = crate::methods::engine::next(offset, 50, total);
     Ok(Output::page(Value::Array(out), next, Some(total)))
 }
