@@ -30,7 +30,7 @@ pub async fn client_for(paths: &Paths, profile: Option<&str>) -> CliResult<(Clie
         if let Some(url) = std::env::var("B24_WEBHOOK").ok().filter(|u| !u.is_empty()) {
             let client =
                 webhook_client(&url).map_err(|e| CliError::Usage(format!("$B24_WEBHOOK: {e}")))?;
-            let portal = bitrix24::WebhookUrl::parse(&url)
+            let portal = bitrix24::auth::WebhookUrl::parse(&url)
                 .map(|w| w.portal_host())
                 .unwrap_or_default();
             let name = "$B24_WEBHOOK".to_string();
@@ -153,7 +153,7 @@ fn limits() -> CliResult<bitrix24::RateLimits> {
 /// The portal of a profile, for messages.
 pub fn portal_of(profile: &Profile) -> String {
     match profile {
-        Profile::Webhook { url } => bitrix24::WebhookUrl::parse(url)
+        Profile::Webhook { url } => bitrix24::auth::WebhookUrl::parse(url)
             .map(|w| w.portal_host())
             .unwrap_or_else(|_| "(invalid webhook URL)".into()),
         Profile::Oauth { portal, .. } => portal.clone(),

@@ -8,12 +8,12 @@
 //!   cargo run -p bitrix24 --example deal_on_order               # against your portal
 //! ```
 
-use bitrix24::batch::{Batch, Handle};
-use bitrix24::crm::types::{Amount, ContactId, DealId};
-use bitrix24::crm::{find_by_phone, ContactFields, DealFields, EmailType, PhoneType};
+use bitrix24::batch::Batch;
+use bitrix24::crm::phone::find_by_phone;
+use bitrix24::crm::types::{marker, Amount, ContactId, DealId, IdOrHandle};
+use bitrix24::crm::{ContactFields, DealFields, EmailType, PhoneType};
 use bitrix24::Client;
 use bitrix24_sandbox::Sandbox;
-use serde_json::json;
 
 /// A completed order, as the shop knows it.
 struct Order {
@@ -32,45 +32,37 @@ async fn on_order(client: &Client, order: &Order) -> bitrix24::Result<(ContactId
     let existing = known.contacts.first().copied();
 
     let mut batch = Batch::new();
-    let who = match existing {
-        Some(id) => Customer::Known(id),
-        None => {
-            let contact = ContactFields::new()
-                .name(&order.customer)
-                .email(&order.email, EmailType::Work)
-                .phone(&order.phone, PhoneType::Mobile);
-            Customer::New(batch.push("contact", "crm.contact.add", &contact.add_params()?))
-        }
+    // The contact found by phone, or one this batch creates: either goes where a contact id
+    // is expected, and the portal fills in the new id before the deal is added.
+    let contact: IdOrHandle<marker::Contact> = match existing {
+        Some(id) => id.into(),
+        None => batch
+            .push(
+                client.contacts().add(
+                    ContactFields::new()
+                        .name(&order.customer)
+                        .email(&order.email, EmailType::Work)
+                        .phone(&order.phone, PhoneType::Mobile),
+                ),
+            )
+            .into(),
     };
-    // The deal names its contact by id or, for a new contact, by a reference to the result
-    // of the command before it, which the portal fills in: all in one request.
-    let contact_ref = match &who {
-        Customer::Known(id) => json!(id),
-        Customer::New(handle) => json!(handle.reference(&[])),
-    };
-    let deal = DealFields::new()
-        .title(&format!("Order {}", order.number))
-        .opportunity(Amount::parse(&order.amount)?)
-        .currency(&order.currency)
-        // The shop's order number: lets you find the deal again and spot a repeated call.
-        .origin("shop", &order.number)
-        .set("CONTACT_IDS", json!([contact_ref]));
-    let deal_handle = batch.push::<DealId>("deal", "crm.deal.add", &deal.add_params()?);
+    let deal = batch.push(
+        client.deals().add(
+            DealFields::new()
+                .title(format!("Order {}", order.number))
+                .opportunity(Amount::parse(&order.amount)?)
+                .currency(&order.currency)
+                // The shop's order number: lets you find the deal again and spot a repeat.
+                .origin("shop", &order.number)
+                .contact(&contact),
+        ),
+    );
     // Stop at the first failure: no deal without its contact.
     batch.halt(true);
 
     let results = client.batch(batch).await?;
-    let contact = match who {
-        Customer::Known(id) => id,
-        Customer::New(handle) => results.get(&handle)?,
-    };
-    Ok((contact, results.get(&deal_handle)?))
-}
-
-/// The order's customer: a contact found by phone, or one the batch creates.
-enum Customer {
-    Known(ContactId),
-    New(Handle<ContactId>),
+    Ok((contact.resolve(&results)?, results.get(&deal)?))
 }
 
 #[tokio::main]
@@ -105,14 +97,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "the returning customer keeps one contact"
     );
 
-    let read: serde_json::Value = client
-        .call("crm.deal.get", &json!({"id": deal2}))
-        .await?
-        .result;
+    let read = client.deals().get(deal2).await?;
     println!(
-        "deal #{deal2}: {} {} {}, contact {}",
-        read["TITLE"], read["OPPORTUNITY"], read["CURRENCY_ID"], read["CONTACT_ID"]
+        "deal #{deal2}: {:?} {:?} {:?}, contact {:?}",
+        read.title, read.opportunity, read.currency_id, read.contact_id
     );
+    assert_eq!(read.contact_id, Some(contact2));
     Ok(())
 }
 

@@ -8,8 +8,9 @@
 //!   cargo run -p bitrix24 --example lead_on_signup               # against your portal
 //! ```
 
+use bitrix24::crm::phone::find_by_phone;
 use bitrix24::crm::types::LeadId;
-use bitrix24::crm::{find_by_phone, EmailType, LeadFields, PhoneType};
+use bitrix24::crm::{EmailType, LeadFields, PhoneType};
 use bitrix24::Client;
 use bitrix24_sandbox::Sandbox;
 
@@ -38,18 +39,15 @@ async fn on_signup(client: &Client, s: &Signup) -> bitrix24::Result<Outcome> {
         return Ok(Outcome::AlreadyKnown(*id));
     }
     let fields = LeadFields::new()
-        .title(&format!("Signup: {}", s.name))
+        .title(format!("Signup: {}", s.name))
         .name(&s.name)
         .email(&s.email, EmailType::Work)
         .phone(&s.phone, PhoneType::Mobile)
-        .set("UTM_SOURCE", s.utm_source.as_str())
-        .set("UTM_MEDIUM", s.utm_medium.as_str())
-        .set("UTM_CAMPAIGN", s.utm_campaign.as_str())
+        .utm_source(&s.utm_source)
+        .utm_medium(&s.utm_medium)
+        .utm_campaign(&s.utm_campaign)
         .opened(true);
-    let id: LeadId = client
-        .call("crm.lead.add", &fields.add_params()?)
-        .await?
-        .result;
+    let id = client.leads().add(fields).await?;
     Ok(Outcome::Created(id))
 }
 
@@ -80,6 +78,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(
             a, b,
             "the returning visitor matched the lead made at the first signup"
+        );
+        let lead = client.leads().get(*a).await?;
+        println!(
+            "lead #{a}: {:?} from {:?}/{:?}/{:?}",
+            lead.title, lead.utm_source, lead.utm_medium, lead.utm_campaign
         );
     }
     Ok(())

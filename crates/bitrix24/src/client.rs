@@ -1,7 +1,7 @@
 //! [`Client`]: one cheap, cloneable handle that sends calls to one portal, and its builder.
 
 use crate::auth::{Auth, OAuthSession, WebhookUrl};
-use crate::batch::{chunked, pipeline, Batch, BatchCommand, BatchResults, Pipeline};
+use crate::batch::{chunked, pipeline, Batch, BatchResults, IntoBatchCommand, Pipeline};
 use crate::decode::decode_value;
 use crate::encode;
 use crate::error::{Error, ErrorKind, Result};
@@ -130,6 +130,18 @@ impl Client {
     /// flight (a [`Pipeline`]), never faster than the rate limiter allows. Results come back
     /// in the order of `commands`.
     ///
+    /// Commands are typed [request values](crate::request::Request) (each result decoded as
+    /// the request says) or [`BatchCommand`](crate::batch::BatchCommand)s of any method:
+    ///
+    /// ```no_run
+    /// # async fn run(client: bitrix24::Client, ids: Vec<bitrix24::crm::types::LeadId>) -> bitrix24::Result<()> {
+    /// let leads = client.batch_chunked(ids.iter().map(|&id| client.leads().get(id))).await?;
+    /// for lead in leads {
+    ///     println!("{:?}", lead?.title);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
     /// Every command is checked before the first request is sent. When a batch request fails
     /// as a whole (after the retries the policy allows), each of its commands gets that error
     /// in its place and the other chunks still count: a failure after the request left means
@@ -138,11 +150,15 @@ impl Client {
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for a command that cannot be sent (nothing is sent then).
     /// Per-command and per-request errors are inside the returned list.
-    pub async fn batch_chunked<T: DeserializeOwned>(
+    pub async fn batch_chunked<T>(
         &self,
-        commands: impl IntoIterator<Item = BatchCommand>,
+        commands: impl IntoIterator<Item = impl IntoBatchCommand<T>>,
     ) -> Result<Vec<Result<T>>> {
-        chunked::run(self.pipeline(), commands.into_iter().collect()).await
+        let commands = commands
+            .into_iter()
+            .map(IntoBatchCommand::into_parts)
+            .collect();
+        chunked::run(self.pipeline(), commands).await
     }
 
     /// What this client and its clones have sent so far (HTTP requests, retries included)

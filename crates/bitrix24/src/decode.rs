@@ -52,6 +52,47 @@ pub(crate) fn decode_ref<T: DeserializeOwned>(value: &Value, what: &str) -> Resu
     })
 }
 
+/// How a request value reads its answer: the value at the request's path inside `result`,
+/// and the name of that place for error messages (e.g. `result.item`). See
+/// [`Request::with_decoder`](crate::request::Request::with_decoder).
+pub type Decoder<T> = fn(&Value, &str) -> Result<T>;
+
+/// The usual [`Decoder`]: serde, with errors that name the JSON path and the expected type.
+pub(crate) fn serde_decoder<T: DeserializeOwned>(value: &Value, what: &str) -> Result<T> {
+    decode_ref(value, what)
+}
+
+/// A [`Decoder`] for calls whose answer carries nothing to keep (`update`, `delete`: `true`).
+pub(crate) fn ignore_result(_: &Value, _: &str) -> Result<()> {
+    Ok(())
+}
+
+/// The value at `path` inside `value` (object keys), decoded with `decode`; `what` names
+/// `value` in errors, and the path is appended to it.
+pub(crate) fn decode_at<T>(
+    value: &Value,
+    path: &[&str],
+    what: &str,
+    decode: Decoder<T>,
+) -> Result<T> {
+    let mut at = value;
+    let mut name = what.to_string();
+    for key in path {
+        name.push('.');
+        name.push_str(key);
+        at = match at.get(key) {
+            Some(v) => v,
+            None => {
+                return Err(Error::new(
+                    ErrorKind::Decode,
+                    format!("unexpected answer: no `{name}`; found {}", kind_of(at)),
+                ))
+            }
+        };
+    }
+    decode(at, &name)
+}
+
 /// The value the error's path points at, when the path leads somewhere.
 fn node<'a>(root: &'a Value, path: &serde_path_to_error::Path) -> Option<&'a Value> {
     let mut at = root;
@@ -167,13 +208,23 @@ mod tests {
         assert!(!s.contains("Иван") && !s.contains("903"), "{s}");
     }
 
+    /// A type whose error message quotes the value it refused.
+    #[derive(Debug)]
+    struct Quoting;
+
+    impl<'de> Deserialize<'de> for Quoting {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            let v = String::deserialize(d)?;
+            Err(serde::de::Error::custom(format!("`{v}` is not an id")))
+        }
+    }
+
     #[test]
     fn missing_fields_and_custom_messages_quote_nothing_from_the_answer() {
         let e = decode_ref::<Row>(&json!({"ID": 5}), "row").unwrap_err();
         assert!(e.to_string().contains("missing field `NAME`"), "{e}");
-        // A custom message (here from a crm type) may quote the value: summed up instead.
-        let e =
-            decode_ref::<crate::crm::types::LeadId>(&json!("secret-ish 12abc"), "row").unwrap_err();
+        // A custom message (like the crm types' own) may quote the value: summed up instead.
+        let e = decode_ref::<Quoting>(&json!("secret-ish 12abc"), "row").unwrap_err();
         assert!(!e.to_string().contains("12abc"), "{e}");
         assert!(e.to_string().contains("a string of 16 characters"), "{e}");
     }
@@ -191,6 +242,22 @@ mod tests {
         let row: Value = decode_ref(&v, "row").unwrap();
         assert_eq!(row, v);
         assert_eq!(decode_ref::<u64>(&json!(7), "row").unwrap(), 7);
+    }
+
+    #[test]
+    fn decoding_at_a_path_names_the_path() {
+        let v = json!({"item": {"id": 5}});
+        let item: Value = decode_at(&v, &["item"], "result", serde_decoder).unwrap();
+        assert_eq!(item, json!({"id": 5}));
+        let e = decode_at::<Value>(&json!({"items": []}), &["item"], "result", serde_decoder)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Decode);
+        assert!(e.to_string().contains("`result.item`"), "{e}");
+        let e = decode_at::<u64>(&v, &["item", "id"], "result", |v, w| {
+            decode_ref::<String>(v, w).map(|_| 0)
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("`result.item.id`"), "{e}");
     }
 
     #[test]

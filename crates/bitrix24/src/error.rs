@@ -156,10 +156,37 @@ impl From<&str> for ApiErrorCode {
 impl fmt::Display for ApiErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Empty => f.write_str("(empty code)"),
+            // Classic CRM methods answer `"error": ""` and put the reason in the description;
+            // `Error`'s Display names that reason ("not found") instead.
+            Self::Empty => f.write_str("(no code)"),
             other => f.write_str(other.as_str()),
         }
     }
+}
+
+/// What a classic CRM error (empty code) is about, read from its description: the classic
+/// methods answer `"error": ""` with texts such as `Not found`, `Lead is not found`,
+/// `ID is not defined or invalid.` or `Access denied.`.
+fn classic_reason(description: &str) -> &'static str {
+    let d = description
+        .trim()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if is_entity_not_found(&d) {
+        "not found"
+    } else if d.starts_with("access denied") {
+        "access denied"
+    } else if d.starts_with("id is not defined or invalid") {
+        "invalid id"
+    } else {
+        "CRM error"
+    }
+}
+
+/// `not found`, `lead is not found`, `element not found`; not `the 'x' field is not found`
+/// (a field name, which is the caller's mistake rather than a missing record).
+fn is_entity_not_found(lowercase: &str) -> bool {
+    lowercase.ends_with("not found") && !lowercase.contains("field")
 }
 
 /// The error of every fallible operation in this crate.
@@ -180,7 +207,20 @@ struct Inner {
 
 impl Error {
     /// A new error of `kind` with a message that says what went wrong and what to do.
-    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+    ///
+    /// For code outside the crate too: a custom [`TokenStore`](crate::store::TokenStore) or
+    /// [`Checkpoint`](crate::events::offline::Checkpoint) reports its failures with it
+    /// (usually [`ErrorKind::TokenStore`] and the cause attached with
+    /// [`Error::with_source`]). Keep secrets out of `message`.
+    ///
+    /// ```
+    /// use bitrix24::{Error, ErrorKind};
+    /// let io = std::io::Error::other("disk full");
+    /// let e = Error::new(ErrorKind::TokenStore, "cannot save the tokens").with_source(io);
+    /// assert_eq!(e.kind(), ErrorKind::TokenStore);
+    /// assert_eq!(e.to_string(), "cannot save the tokens");
+    /// ```
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
             inner: Box::new(Inner {
                 kind,
@@ -195,12 +235,9 @@ impl Error {
         }
     }
 
-    /// An error answer of the portal.
-    pub(crate) fn api(
-        code: ApiErrorCode,
-        description: impl Into<String>,
-        status: Option<u16>,
-    ) -> Self {
+    /// An error answer of the portal: its `error` code, `error_description` and HTTP status
+    /// (for tests and for code that talks to the portal on its own).
+    pub fn api(code: ApiErrorCode, description: impl Into<String>, status: Option<u16>) -> Self {
         let mut e = Self::new(ErrorKind::Api, String::new());
         e.inner.code = Some(code);
         e.inner.description = Some(description.into());
@@ -208,23 +245,20 @@ impl Error {
         e
     }
 
-    /// Attaches the underlying cause.
-    pub(crate) fn with_source(
-        mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
+    /// Attaches the underlying cause (kept as [`std::error::Error::source`]).
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.inner.source = Some(Box::new(source));
         self
     }
 
     /// Attaches the REST method the error happened in.
-    pub(crate) fn with_method(mut self, method: impl Into<String>) -> Self {
+    pub fn with_method(mut self, method: impl Into<String>) -> Self {
         self.inner.method = Some(method.into());
         self
     }
 
     /// Attaches the HTTP status of the answer.
-    pub(crate) fn with_status(mut self, status: u16) -> Self {
+    pub fn with_status(mut self, status: u16) -> Self {
         self.inner.status = Some(status);
         self
     }
@@ -299,6 +333,82 @@ impl Error {
     pub fn is_code(&self, code: &ApiErrorCode) -> bool {
         self.inner.code.as_ref() == Some(code)
     }
+
+    /// True when the record asked for does not exist: `NOT_FOUND` / `ERROR_NOT_FOUND`
+    /// (`crm.item.*`), or a classic CRM error whose description says so (`Not found`,
+    /// `Lead is not found`, `Element not found`). An unknown *field* name is not this.
+    pub fn is_not_found(&self) -> bool {
+        if self.inner.kind != ErrorKind::Api {
+            return false;
+        }
+        let described = || {
+            self.description().is_some_and(|d| {
+                is_entity_not_found(&d.trim().trim_end_matches('.').to_ascii_lowercase())
+            })
+        };
+        match self.code() {
+            Some(ApiErrorCode::NotFound) => true,
+            Some(ApiErrorCode::Unknown(c)) if c == "ERROR_NOT_FOUND" => true,
+            Some(ApiErrorCode::Empty | ApiErrorCode::Core) => described(),
+            _ => false,
+        }
+    }
+
+    /// True when the portal refused the call for load: 503 `QUERY_LIMIT_EXCEEDED` (the
+    /// request-rate bucket is full) or 429 `OPERATION_TIME_LIMIT` (the method's server-time
+    /// budget is used up). The call did not run; the client already waited and retried as
+    /// its [`RetryPolicy`](crate::RetryPolicy) allows.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(ApiErrorCode::QueryLimitExceeded | ApiErrorCode::OperationTimeLimit)
+        )
+    }
+
+    /// True when the credentials do not allow the call: a person must authorize the app
+    /// again ([`ErrorKind::ReauthorizationRequired`]), or the portal refused the token,
+    /// webhook secret, client id or secret, scope or permission (`invalid_token`,
+    /// `expired_token` after a refresh, `NO_AUTH_FOUND`, `INVALID_CREDENTIALS`,
+    /// `insufficient_scope`, `ACCESS_DENIED`, `WRONG_AUTH_TYPE`, `invalid_grant`,
+    /// `invalid_client`, a classic `Access denied.`).
+    pub fn is_auth(&self) -> bool {
+        if self.inner.kind == ErrorKind::ReauthorizationRequired {
+            return true;
+        }
+        match self.code() {
+            Some(
+                ApiErrorCode::ExpiredToken
+                | ApiErrorCode::InvalidToken
+                | ApiErrorCode::NoAuthFound
+                | ApiErrorCode::InvalidCredentials
+                | ApiErrorCode::InsufficientScope
+                | ApiErrorCode::AccessDenied
+                | ApiErrorCode::WrongAuthType
+                | ApiErrorCode::InvalidGrant
+                | ApiErrorCode::InvalidClient,
+            ) => true,
+            Some(ApiErrorCode::Empty) => self
+                .description()
+                .is_some_and(|d| classic_reason(d) == "access denied"),
+            _ => false,
+        }
+    }
+
+    /// True when the same call may succeed if sent again later: a rate limit, a 5xx answer
+    /// or `INTERNAL_SERVER_ERROR`, or a transport failure. The client has already retried
+    /// what its policy allows. A transport failure of a **write** is ambiguous (the portal
+    /// may have run it): check before sending it again.
+    pub fn is_retryable(&self) -> bool {
+        match self.inner.kind {
+            ErrorKind::Transport => true,
+            ErrorKind::Api => {
+                self.is_rate_limited()
+                    || self.is_code(&ApiErrorCode::InternalServerError)
+                    || self.status().is_some_and(|s| s >= 500)
+            }
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -306,7 +416,14 @@ impl fmt::Display for Error {
         let i = &self.inner;
         match (&i.code, i.kind) {
             (Some(code), ErrorKind::Api) => {
-                write!(f, "Bitrix24 error {code}")?;
+                match code {
+                    ApiErrorCode::Empty => write!(
+                        f,
+                        "Bitrix24 error: {}",
+                        classic_reason(i.description.as_deref().unwrap_or(""))
+                    )?,
+                    code => write!(f, "Bitrix24 error {code}")?,
+                }
                 if let Some(status) = i.status {
                     write!(f, " (HTTP {status})")?;
                 }
@@ -401,6 +518,53 @@ mod tests {
         let c = ApiErrorCode::from("SOMETHING_NEW");
         assert_eq!(c, ApiErrorCode::Unknown("SOMETHING_NEW".into()));
         assert_eq!(c.as_str(), "SOMETHING_NEW");
-        assert_eq!(ApiErrorCode::from("").to_string(), "(empty code)");
+        assert_eq!(ApiErrorCode::from("").to_string(), "(no code)");
+    }
+
+    fn classic(description: &str) -> Error {
+        Error::api(ApiErrorCode::Empty, description, Some(400)).with_method("crm.lead.get")
+    }
+
+    #[test]
+    fn classic_errors_are_named_in_display() {
+        assert_eq!(
+            classic("Not found").to_string(),
+            "Bitrix24 error: not found (HTTP 400) in crm.lead.get: Not found"
+        );
+        assert!(classic("ID is not defined or invalid.")
+            .to_string()
+            .starts_with("Bitrix24 error: invalid id (HTTP 400)"));
+        assert!(classic("Access denied.")
+            .to_string()
+            .starts_with("Bitrix24 error: access denied"));
+        assert!(classic("Something else")
+            .to_string()
+            .starts_with("Bitrix24 error: CRM error"));
+    }
+
+    #[test]
+    fn predicates_sort_the_common_failures() {
+        for not_found in ["Not found", "Lead is not found", "Contact is not found."] {
+            assert!(classic(not_found).is_not_found(), "{not_found}");
+        }
+        assert!(!classic("The 'UF_X' field is not found.").is_not_found());
+        assert!(!classic("Access denied.").is_not_found());
+        assert!(Error::api(ApiErrorCode::NotFound, "Element not found", Some(400)).is_not_found());
+        assert!(Error::api(ApiErrorCode::from("ERROR_NOT_FOUND"), "x", None).is_not_found());
+        assert!(!Error::new(ErrorKind::Decode, "Not found").is_not_found());
+
+        let limit = Error::api(ApiErrorCode::QueryLimitExceeded, "Too many", Some(503));
+        assert!(limit.is_rate_limited() && limit.is_retryable() && !limit.is_auth());
+        let op = Error::api(ApiErrorCode::OperationTimeLimit, "", Some(429));
+        assert!(op.is_rate_limited() && op.is_retryable());
+
+        assert!(Error::api(ApiErrorCode::InvalidToken, "", Some(401)).is_auth());
+        assert!(classic("Access denied.").is_auth());
+        assert!(Error::new(ErrorKind::ReauthorizationRequired, "again").is_auth());
+        assert!(!classic("Not found").is_auth() && !classic("Not found").is_retryable());
+
+        assert!(Error::api(ApiErrorCode::Unknown("X".into()), "", Some(502)).is_retryable());
+        assert!(Error::new(ErrorKind::Transport, "timed out").is_retryable());
+        assert!(!Error::new(ErrorKind::InvalidInput, "bad").is_retryable());
     }
 }

@@ -29,7 +29,12 @@ pub fn batch_results<T: serde::de::DeserializeOwned>(
     let mut batch = Batch::new();
     let handles: Vec<_> = methods
         .iter()
-        .map(|(key, method)| (batch.push::<Value>(key, method, &()), batch_typed::<T>(key)))
+        .map(|(key, method)| {
+            (
+                batch.push_call::<Value>(key, method, &()),
+                batch_typed::<T>(key),
+            )
+        })
         .collect();
     let map: Map<String, Value> = methods
         .iter()
@@ -47,7 +52,7 @@ pub fn batch_results<T: serde::de::DeserializeOwned>(
 
 /// A handle for `key` decoding as `T` (the key need not be in a batch: reads go by key).
 fn batch_typed<T: serde::de::DeserializeOwned>(key: &str) -> crate::batch::Handle<T> {
-    Batch::new().push::<T>(key, "profile", &())
+    Batch::new().push_call::<T>(key, "profile", &())
 }
 
 /// One row of `event.offline.get`.

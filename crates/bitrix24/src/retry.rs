@@ -169,7 +169,7 @@ pub(crate) fn decide(policy: &RetryPolicy, s: Situation) -> Decision {
 }
 
 /// Whether a method only reads, so resending it after an ambiguous failure is harmless.
-pub fn is_read_method(method: &str) -> bool {
+pub(crate) fn is_read_method(method: &str) -> bool {
     let m = method.trim().to_ascii_lowercase();
     const READS: &[&str] = &[
         "profile",

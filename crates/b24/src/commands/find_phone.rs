@@ -7,7 +7,7 @@ use crate::exit::{CliError, CliResult};
 use crate::output::{cell, print_json, Table};
 use crate::profile_client::client_for;
 use bitrix24::batch::BatchCommand;
-use bitrix24::crm::find_by_phone;
+use bitrix24::crm::phone::find_by_phone;
 use serde_json::{json, Value};
 
 /// Arguments of `b24 find-phone`.

@@ -60,11 +60,11 @@ impl Query {
     pub fn request(&self) -> CliResult<ListRequest> {
         let mut req = ListRequest::new(self.method()?);
         for (k, v) in self.filters()? {
-            req = req.filter(k, v);
+            req = req.raw_filter(k, v);
         }
         let select: Vec<String> = self.select.iter().map(|s| s.trim().to_string()).collect();
         if !select.is_empty() {
-            req = req.select(select);
+            req = req.raw_select(select);
         }
         Ok(req)
     }
@@ -115,7 +115,7 @@ pub async fn run(args: ListArgs, profile: Option<&str>) -> CliResult {
     let mut req = args.query.request()?;
     if let Some(order) = &args.order {
         let (field, dir) = parse_order(order)?;
-        req = req.order(field, dir);
+        req = req.raw_order(field, dir);
     }
     let format = args.format.unwrap_or_else(Format::default_for_stdout);
     let paths = Paths::from_env()?;

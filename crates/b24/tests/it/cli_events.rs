@@ -4,7 +4,8 @@
 
 use crate::cli_support::{free_port, Cli};
 use bitrix24::store::TokenStore;
-use bitrix24::{SecretString, SqliteStore, TokenRecord};
+use bitrix24::store::{SqliteStore, TokenRecord};
+use bitrix24::SecretString;
 use serde_json::{json, Value};
 use std::process::Stdio;
 use std::time::Duration;

@@ -2,7 +2,8 @@
 //! install call (`parse_install`, the first line as the query string).
 #![no_main]
 
-use bitrix24::events::{parse_event, parse_install, verify};
+use bitrix24::events::{parse_event, verify};
+use bitrix24::portals::lifecycle::parse_install;
 use bitrix24::SecretString;
 use libfuzzer_sys::fuzz_target;
 

@@ -5,18 +5,17 @@
 //! `Auth::on_expired` when the portal answered `expired_token`; everything about token
 //! lifetimes, refresh and persistence stays behind these two calls.
 
-pub mod oauth;
-pub mod redirect;
-pub mod session;
+mod oauth;
+mod redirect;
+mod session;
 mod token_response;
-pub mod tokens;
-pub mod webhook;
+pub(crate) mod tokens;
+mod webhook;
 
 pub use oauth::{OAuthApp, DEFAULT_OAUTH_SERVER};
 pub use redirect::{parse_redirect, Redirect, State};
 pub use session::{AccessToken, OAuthSession, DEFAULT_REFRESH_MARGIN};
 pub use token_response::TokenResponse;
-pub use tokens::TokenRecord;
 pub use webhook::WebhookUrl;
 
 use crate::error::Result;

@@ -2,16 +2,49 @@
 //! (the [`Pipeline`](super::Pipeline)); results in the order of the commands.
 
 use super::{Batch, BatchResults, Handle, Pipeline, MAX_COMMANDS};
+use crate::decode::{serde_decoder, Decoder};
 use crate::error::{Error, ErrorKind, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
-/// One independent command for [`Client::batch_chunked`](crate::Client::batch_chunked).
+/// One independent call of any method for
+/// [`Client::batch_chunked`](crate::Client::batch_chunked), its result decoded as the list's
+/// `T`. Typed [request values](crate::request::Request) go into `batch_chunked` as they are.
 #[derive(Debug)]
 pub struct BatchCommand {
     method: String,
     params: Result<Value>,
+}
+
+/// What [`Client::batch_chunked`](crate::Client::batch_chunked) takes: a
+/// [`Request<T>`](crate::request::Request), or a [`BatchCommand`] decoded as any `T`.
+pub trait IntoBatchCommand<T> {
+    /// The method, the parameters (or the mistake found building them), where `T` is in the
+    /// result and how it is decoded.
+    #[doc(hidden)]
+    fn into_parts(self) -> CommandParts<T>;
+}
+
+/// The pieces of one command; see [`IntoBatchCommand`].
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct CommandParts<T> {
+    pub(crate) method: String,
+    pub(crate) params: Result<Value>,
+    pub(crate) path: &'static [&'static str],
+    pub(crate) decode: Decoder<T>,
+}
+
+impl<T: DeserializeOwned> IntoBatchCommand<T> for BatchCommand {
+    fn into_parts(self) -> CommandParts<T> {
+        CommandParts {
+            method: self.method,
+            params: self.params,
+            path: &[],
+            decode: serde_decoder::<T>,
+        }
+    }
 }
 
 impl BatchCommand {
@@ -33,9 +66,9 @@ impl BatchCommand {
 /// Builds every chunk first, so a bad command is reported before any chunk runs, then sends
 /// them through `pipeline` and puts the results back in command order. A chunk whose request
 /// failed as a whole gives each of its commands that error.
-pub(crate) async fn run<T: DeserializeOwned>(
+pub(crate) async fn run<T>(
     mut pipeline: Pipeline,
-    commands: Vec<BatchCommand>,
+    commands: Vec<CommandParts<T>>,
 ) -> Result<Vec<Result<T>>> {
     let total = commands.len();
     let mut chunks: Vec<(Batch, Vec<Handle<T>>)> = Vec::new();
@@ -54,7 +87,13 @@ pub(crate) async fn run<T: DeserializeOwned>(
                 )
             })?;
             let key = (index % MAX_COMMANDS).to_string();
-            handles.push(batch.push::<T>(&key, &cmd.method, &params));
+            handles.push(batch.push_parts(
+                Some(&key),
+                &cmd.method,
+                Ok(params),
+                cmd.path,
+                cmd.decode,
+            ));
         }
         batch
             .check()

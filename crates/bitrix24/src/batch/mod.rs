@@ -1,12 +1,31 @@
 //! `batch`: up to 50 commands in one HTTP request (one request against the rate limit).
 //!
+//! Push [request values](crate::request) (the same values you would `.await`); each push
+//! returns a typed [`Handle`], and a handle of an id goes wherever that id is expected, so a
+//! later command can use what an earlier one created:
+//!
+//! ```no_run
+//! # async fn run(client: bitrix24::Client) -> bitrix24::Result<()> {
+//! use bitrix24::batch::Batch;
+//! use bitrix24::crm::{ContactFields, DealFields};
+//! let mut batch = Batch::new();
+//! let contact = batch.push(client.contacts().add(ContactFields::new().name("Иван")));
+//! let deal = batch.push(client.deals().add(DealFields::new().title("Order 7").contact(&contact)));
+//! let results = client.batch(batch).await?;
+//! let (contact_id, deal_id) = (results.get(&contact)?, results.get(&deal)?);
+//! # let _ = (contact_id, deal_id); Ok(()) }
+//! ```
+//!
+//! Any other method goes in with [`Batch::push_call`], under a key of your choice, and a
+//! [`Ref`] points into an earlier command's result:
+//!
 //! ```no_run
 //! # async fn run(client: bitrix24::Client) -> bitrix24::Result<()> {
 //! use bitrix24::batch::Batch;
 //! use serde_json::{json, Value};
 //! let mut b = Batch::new();
-//! let lead = b.push::<Value>("lead", "crm.lead.get", &json!({"id": 42}));
-//! let user = b.push::<Value>("user", "user.get", &json!({"ID": lead.reference(&["ASSIGNED_BY_ID"])}));
+//! let lead = b.push_call::<Value>("lead", "crm.lead.get", &json!({"id": 42}));
+//! let user = b.push_call::<Value>("user", "user.get", &json!({"ID": lead.reference(&["ASSIGNED_BY_ID"])}));
 //! let results = client.batch(b).await?;
 //! let lead: Value = results.get(&lead)?;
 //! # let _ = (lead, user); Ok(()) }
@@ -17,10 +36,11 @@ pub(crate) mod pipeline;
 mod results;
 pub(crate) mod window;
 
-pub use chunked::BatchCommand;
+pub use chunked::{BatchCommand, CommandParts, IntoBatchCommand};
 pub use pipeline::{Pipeline, Ticket, DEFAULT_MAX_IN_FLIGHT};
 pub use results::BatchResults;
 
+use crate::decode::{decode_at, serde_decoder, Decoder};
 use crate::encode::to_form;
 use crate::error::{Error, ErrorKind, Result};
 use crate::transport::validate_method;
@@ -28,7 +48,6 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::fmt;
-use std::marker::PhantomData;
 
 /// The most commands the portal runs in one batch.
 pub const MAX_COMMANDS: usize = 50;
@@ -41,6 +60,8 @@ pub struct Batch {
     keys: HashSet<String>,
     halt: bool,
     error: Option<Error>,
+    /// Pushes so far, for the keys of [`Batch::push`].
+    pushed: usize,
 }
 
 #[derive(Debug)]
@@ -57,21 +78,50 @@ impl Batch {
         Self::default()
     }
 
-    /// Adds a command under `key`, whose `result` is decoded as `T`.
+    /// Adds a call of any method under `key`, whose `result` is decoded as `T` (the raw
+    /// form of [`Batch::push`], for methods without a typed request).
     ///
     /// `key` may hold letters, digits, `_`, `-` and `.` (it becomes part of `cmd[key]` and of
     /// `$result[key]` references).
-    pub fn push<T: DeserializeOwned>(
+    pub fn push_call<T: DeserializeOwned>(
         &mut self,
         key: &str,
         method: &str,
         params: &(impl Serialize + ?Sized),
     ) -> Handle<T> {
-        let handle = Handle {
-            key: key.to_string(),
-            _t: PhantomData,
+        let command = self.command(key, method, params);
+        self.insert(key, command, &[], serde_decoder::<T>)
+    }
+
+    /// Adds a command whose parameters are already JSON (or a mistake kept for send time);
+    /// `key` `None` takes the next automatic key (`_0`, `_1`...).
+    pub(crate) fn push_parts<T>(
+        &mut self,
+        key: Option<&str>,
+        method: &str,
+        params: Result<serde_json::Value>,
+        path: &'static [&'static str],
+        decode: Decoder<T>,
+    ) -> Handle<T> {
+        let key = match key {
+            Some(k) => k.to_string(),
+            None => format!("_{}", self.pushed),
         };
-        match self.command(key, method, params) {
+        let command = params
+            .map_err(|e| e.with_method(method))
+            .and_then(|p| self.command(&key, method, &p));
+        self.insert(&key, command, path, decode)
+    }
+
+    fn insert<T>(
+        &mut self,
+        key: &str,
+        command: Result<Command>,
+        path: &'static [&'static str],
+        decode: Decoder<T>,
+    ) -> Handle<T> {
+        self.pushed += 1;
+        match command {
             Ok(c) => {
                 self.keys.insert(c.key.clone());
                 self.commands.push(c);
@@ -82,7 +132,11 @@ impl Batch {
                 }
             }
         }
-        handle
+        Handle {
+            key: key.to_string(),
+            path,
+            decode,
+        }
     }
 
     fn command(
@@ -186,16 +240,33 @@ impl Batch {
     }
 }
 
-/// A typed handle to one command of a [`Batch`].
+/// A typed handle to one command of a [`Batch`]: read its result with
+/// [`BatchResults::get`]; a `Handle` of an id (`Handle<ContactId>`) also goes where that id is
+/// expected in a later command of the same batch (`DealFields::contact(&handle)`).
 pub struct Handle<T> {
     key: String,
-    _t: PhantomData<fn() -> T>,
+    /// Where the value of `T` is inside the command's `result`.
+    path: &'static [&'static str],
+    decode: Decoder<T>,
 }
 
 impl<T> Handle<T> {
     /// The command's key.
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// A reference to the value this handle decodes (`$result[key]`, or deeper for requests
+    /// that read a part of their result), for a later command of the same batch.
+    pub fn value_ref(&self) -> Ref {
+        self.path
+            .iter()
+            .fold(Ref::result(&self.key), |r, p| r.at(p))
+    }
+
+    /// Decodes the command's raw `result`; `what` names it in errors.
+    pub(crate) fn decode(&self, raw: &serde_json::Value, what: &str) -> Result<T> {
+        decode_at(raw, self.path, what, self.decode)
     }
 
     /// A reference to a value of this command's result for a later command of the same batch,
@@ -210,7 +281,8 @@ impl<T> Clone for Handle<T> {
     fn clone(&self) -> Self {
         Self {
             key: self.key.clone(),
-            _t: PhantomData,
+            path: self.path,
+            decode: self.decode,
         }
     }
 }
@@ -267,8 +339,8 @@ mod tests {
     #[test]
     fn body_is_double_encoded_with_references() {
         let mut b = Batch::new();
-        let h = b.push::<Value>("lead", "crm.lead.get", &json!({"id": 5}));
-        b.push::<Value>(
+        let h = b.push_call::<Value>("lead", "crm.lead.get", &json!({"id": 5}));
+        b.push_call::<Value>(
             "u",
             "user.get",
             &json!({"ID": h.reference(&["ASSIGNED_BY_ID"]), "N": "a&b=c%"}),
@@ -300,15 +372,15 @@ mod tests {
     #[test]
     fn mistakes_are_reported_at_send_time() {
         let mut b = Batch::new();
-        b.push::<Value>("a b", "x.get", &());
+        b.push_call::<Value>("a b", "x.get", &());
         assert_eq!(b.encode().unwrap_err().kind(), ErrorKind::InvalidInput);
         let mut b = Batch::new();
-        b.push::<Value>("a", "x.get", &());
-        b.push::<Value>("a", "y.get", &());
+        b.push_call::<Value>("a", "x.get", &());
+        b.push_call::<Value>("a", "y.get", &());
         assert!(b.encode().unwrap_err().to_string().contains("twice"));
         let mut b = Batch::new();
         for i in 0..51 {
-            b.push::<Value>(&format!("k{i}"), "x.add", &());
+            b.push_call::<Value>(&format!("k{i}"), "x.add", &());
         }
         let e = b.encode().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);

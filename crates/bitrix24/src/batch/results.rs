@@ -1,11 +1,9 @@
 //! The answer of a `batch`: per-command results and errors by key.
 
 use super::Handle;
-use crate::decode::decode_ref;
 use crate::error::{Error, ErrorKind, Result};
 use crate::numbers;
 use crate::response::{api_error, Time};
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// The results of a sent [`Batch`](super::Batch).
@@ -104,9 +102,10 @@ impl BatchResults {
     /// The command's own error ([`ErrorKind::Api`], with its method), [`ErrorKind::Skipped`]
     /// when it did not run because an earlier command failed under `halt`, or
     /// [`ErrorKind::Decode`] when the result is not a `T`.
-    pub fn get<T: DeserializeOwned>(&self, handle: &Handle<T>) -> Result<T> {
+    pub fn get<T>(&self, handle: &Handle<T>) -> Result<T> {
         let raw = self.get_raw(handle.key())?;
-        decode_ref(raw, &format!("result.result.{}", handle.key()))
+        handle
+            .decode(raw, &format!("result.result.{}", handle.key()))
             .map_err(|e| self.with_method(e, handle.key()))
     }
 
@@ -191,8 +190,8 @@ mod tests {
     #[test]
     fn lists_and_empty_arrays_are_accepted() {
         let mut b = Batch::new();
-        let h0 = b.push::<u64>("0", "a.get", &());
-        let h1 = b.push::<u64>("1", "b.get", &());
+        let h0 = b.push_call::<u64>("0", "a.get", &());
+        let h1 = b.push_call::<u64>("1", "b.get", &());
         let v = json!({"result": [7, 8], "result_error": [], "result_total": [], "result_next": [], "result_time": []});
         let r = BatchResults::from_value(&v, methods(&[("0", "a.get"), ("1", "b.get")]), false)
             .unwrap();
@@ -204,9 +203,9 @@ mod tests {
     #[test]
     fn errors_skips_and_decode_failures_by_key() {
         let mut b = Batch::new();
-        let ok = b.push::<Vec<u64>>("ok", "x.list", &());
-        let bad = b.push::<Value>("bad", "crm.lead.get", &());
-        let skipped = b.push::<Value>("later", "crm.lead.get", &());
+        let ok = b.push_call::<Vec<u64>>("ok", "x.list", &());
+        let bad = b.push_call::<Value>("bad", "crm.lead.get", &());
+        let skipped = b.push_call::<Value>("later", "crm.lead.get", &());
         let v = json!({
             "result": {"ok": [1, "x"]},
             "result_error": {"bad": {"error": "", "error_description": "Not found"}},

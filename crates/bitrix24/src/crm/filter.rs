@@ -1,25 +1,5 @@
 //! A typed filter for classic `crm.lead|deal|contact|company.list`.
-//!
-//! The classic filter is a map whose keys carry the operator before the field name
-//! (`filter[>ID]=5`, `filter[%TITLE]=acme`). [`Filter`] writes those keys for you and catches,
-//! before anything is sent, the mistakes the portal would silently swallow.
-//!
-//! # Portal quirks (read from its source)
-//! - **Unknown keys are silently dropped**, and keys are case-sensitive: `title` is unknown,
-//!   so `filter[title]=x` returns the *unfiltered* list. Field names here must therefore be
-//!   upper case (`TITLE`, `UF_CRM_1700000000`).
-//! - **`!%` is not negated** on string fields (`PrepareWhere` never applies the negation in its
-//!   LIKE branch): [`Filter::not_like`] behaves like [`Filter::like`] on a real portal.
-//! - **`PHONE`/`EMAIL`/`WEB`/`IM` only work as bare keys**, and then as a raw *prefix* match on
-//!   the stored text (no normalisation: `79991234567` does not find `+7 (999) 123-45-67`;
-//!   `_` is a wildcard; only the first value of a list is used). Any operator on them is
-//!   ignored by the portal and the whole list comes back, so this builder refuses it. For a
-//!   real phone lookup use [`find_by_phone`](crate::crm::phone::find_by_phone).
-//! - LIKE operators on status, company and contact fields are turned into `=`; LIKE on numbers
-//!   falls back to `=`; dates accept only `= < > <= >=`.
-//! - Classic lists have no OR: `LOGIC` is dropped. Use several calls, or `crm.item.list`.
 
-use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::crm::types::IntoWire;
@@ -39,10 +19,31 @@ const MULTIFIELDS: [&str; 5] = ["PHONE", "EMAIL", "WEB", "IM", "LINK"];
 /// ```
 ///
 /// Errors (a lower-case field, `%` in a [`Filter::like`] value, an operator on `PHONE`) are
-/// kept and reported by [`Filter::into_map`], or by serialization when the filter is passed
-/// as a parameter directly. Do not put a `Filter` inside `serde_json::json!`: that macro
-/// unwraps serialization errors and would panic; use `into_map()?` there. Setting the same
+/// kept and reported when the list is sent ([`List::filter`](crate::list::List::filter)), or
+/// by [`Filter::into_map`] for your own parameters. `Filter` is deliberately not `Serialize`:
+/// a serializer cannot report the mistake without a panic inside `json!`. Setting the same
 /// operator and field twice keeps the last value.
+///
+/// # The classic filter
+///
+/// The classic filter is a map whose keys carry the operator before the field name
+/// (`filter[>ID]=5`, `filter[%TITLE]=acme`). [`Filter`] writes those keys for you and catches,
+/// before anything is sent, the mistakes the portal would silently swallow.
+///
+/// # Portal quirks (read from its source)
+/// - **Unknown keys are silently dropped**, and keys are case-sensitive: `title` is unknown,
+///   so `filter[title]=x` returns the *unfiltered* list. Field names here must therefore be
+///   upper case (`TITLE`, `UF_CRM_1700000000`).
+/// - **`!%` is not negated** on string fields (`PrepareWhere` never applies the negation in its
+///   LIKE branch): [`Filter::not_like`] behaves like [`Filter::like`] on a real portal.
+/// - **`PHONE`/`EMAIL`/`WEB`/`IM` only work as bare keys**, and then as a raw *prefix* match on
+///   the stored text (no normalisation: `79991234567` does not find `+7 (999) 123-45-67`;
+///   `_` is a wildcard; only the first value of a list is used). Any operator on them is
+///   ignored by the portal and the whole list comes back, so this builder refuses it. For a
+///   real phone lookup use [`find_by_phone`](crate::crm::phone::find_by_phone).
+/// - LIKE operators on status, company and contact fields are turned into `=`; LIKE on numbers
+///   falls back to `=`; dates accept only `= < > <= >=`.
+/// - Classic lists have no OR: `LOGIC` is dropped. Use several calls, or `crm.item.list`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
     map: Map<String, Value>,
@@ -151,14 +152,6 @@ impl Filter {
         }
     }
 
-    /// Adds the conditions to a list request.
-    pub fn apply(self, mut request: crate::list::ListRequest) -> Result<crate::list::ListRequest> {
-        for (key, value) in self.into_map()? {
-            request = request.filter(key, value);
-        }
-        Ok(request)
-    }
-
     fn op(mut self, prefix: &str, field: &str, value: Value) -> Self {
         if self.error.is_some() {
             return self;
@@ -203,14 +196,5 @@ pub(crate) fn check_field(field: &str) -> std::result::Result<(), String> {
         Err(format!(
             "`{field}` is not a field name (put the operator in the method, e.g. gt(\"ID\", 5))"
         ))
-    }
-}
-
-impl Serialize for Filter {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match &self.error {
-            Some(e) => Err(serde::ser::Error::custom(e)),
-            None => self.map.serialize(s),
-        }
     }
 }

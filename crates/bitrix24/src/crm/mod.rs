@@ -9,9 +9,9 @@
 //! - [`phone`]: the portal's phone normalisation and duplicate search.
 //!
 //! ```no_run
-//! use bitrix24::crm::types::{Amount, LeadId, LeadStatus};
-//! use bitrix24::crm::{find_by_phone, Filter, Lead, LeadFields, PhoneType, Select};
-//! use serde_json::json;
+//! use bitrix24::crm::phone::find_by_phone;
+//! use bitrix24::crm::types::{Amount, LeadStatus};
+//! use bitrix24::crm::{Filter, LeadFields, PhoneType, Select};
 //!
 //! # async fn run() -> bitrix24::Result<()> {
 //! let client = bitrix24::Client::from_webhook("https://example.bitrix24.com/rest/1/secret/")?;
@@ -21,20 +21,23 @@
 //!     .title("Website order")
 //!     .name("Иван")
 //!     .opportunity(Amount::parse("1250.50")?)
-//!     .phone("8 903 227-88-74", PhoneType::Mobile);
-//! let id: LeadId = client.call("crm.lead.add", &fields.add_params()?).await?.result;
+//!     .phone("8 903 227-88-74", PhoneType::Mobile)
+//!     .utm_source("google");
+//! let id = client.leads().add(fields).await?;
 //!
 //! // Read: ids, flags, dates and multifields decoded; user fields in `extra`.
-//! let lead: Lead = client.call("crm.lead.get", &json!({ "id": id })).await?.result;
+//! let lead = client.leads().get(id).await?;
 //! assert_eq!(lead.name.as_deref(), Some("Иван"));
 //!
-//! // List: operator keys written for you, silently-dropped mistakes refused. (Take the
-//! // map out with `?` rather than putting a builder inside `json!`, which panics on errors.)
-//! let params = json!({
-//!     "filter": Filter::new().eq("STATUS_ID", LeadStatus::New).gt("ID", id).into_map()?,
-//!     "select": Select::new().all().phone().into_vec()?,
-//! });
-//! let _newer: Vec<Lead> = client.call("crm.lead.list", &params).await?.result;
+//! // List: operator keys written for you, silently-dropped mistakes refused (reported by
+//! // the list when it is sent).
+//! let newer = client
+//!     .leads()
+//!     .list()
+//!     .filter(Filter::new().eq("STATUS_ID", LeadStatus::New).gt("ID", id))
+//!     .select(Select::new().all().phone())
+//!     .await?;
+//! # let _ = newer;
 //!
 //! // Phone search in any spelling, across leads, contacts and companies.
 //! let found = find_by_phone(&client, "+7 (903) 227-88-74").await?;
@@ -43,19 +46,20 @@
 //! ```
 
 pub(crate) mod de;
-pub mod entity;
-pub mod fields;
-pub mod filter;
-pub mod multifield;
+mod entity;
+mod fields;
+mod filter;
+mod multifield;
 pub mod phone;
-pub mod select;
+mod select;
 pub mod types;
 
 pub use entity::{Company, Contact, CrmItem, Deal, EntityType, Lead};
-pub use fields::{CompanyFields, ContactFields, DealFields, Fields, LeadFields};
+pub use fields::{
+    CompanyFields, ContactFields, DealFields, Fields, HasMultifields, ItemFields, LeadFields,
+};
 pub use filter::Filter;
 pub use multifield::{
     EmailType, ImType, Multifield, MultifieldKind, PhoneType, ValueType, WebType,
 };
-pub use phone::{find_by_phone, find_by_phones, normalize_for_search, PhoneFormat, PhoneMatches};
 pub use select::{Direction, Order, Select};

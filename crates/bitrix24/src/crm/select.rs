@@ -1,13 +1,5 @@
 //! `select` and `order` for classic CRM lists.
-//!
-//! What `select` returns on a classic list:
-//! - nothing, or `*`: every standard field, **without** user fields and multifields;
-//! - `UF_*`: every user field;
-//! - `PHONE`, `EMAIL`, `WEB`, `IM`, `LINK`: that multifield, by name only (there is no
-//!   wildcard for multifields, and the key is absent for a row that has no such value);
-//! - unknown names are ignored, and `ID` is always added.
 
-use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::filter::check_field;
@@ -19,7 +11,21 @@ use crate::error::{Error, ErrorKind, Result};
 /// use bitrix24::crm::Select;
 /// let s = Select::new().all().user_fields().phone().email().into_vec().unwrap();
 /// assert_eq!(s, ["*", "UF_*", "PHONE", "EMAIL"]);
+///
+/// // A list of names converts too, each one checked.
+/// let s: Select = ["ID", "NAME", "UF_*"].into();
+/// assert_eq!(s.into_vec().unwrap(), ["ID", "NAME", "UF_*"]);
+/// let s: Select = ["id"].into();
+/// assert!(s.into_vec().is_err()); // classic field names are upper case
 /// ```
+///
+/// # What `select` returns on a classic list
+///
+/// - nothing, or `*`: every standard field, **without** user fields and multifields;
+/// - `UF_*`: every user field;
+/// - `PHONE`, `EMAIL`, `WEB`, `IM`, `LINK`: that multifield, by name only (there is no
+///   wildcard for multifields, and the key is absent for a row that has no such value);
+/// - unknown names are ignored, and `ID` is always added.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Select {
     fields: Vec<String>,
@@ -62,8 +68,12 @@ impl Select {
         self.push("IM")
     }
 
-    /// One named field (upper case, as the portal wants it).
+    /// One named field (upper case, as the portal wants it); `*` and `UF_*` are the
+    /// wildcards of [`Select::all`] and [`Select::user_fields`].
     pub fn field(mut self, name: &str) -> Self {
+        if name == "*" || name == "UF_*" {
+            return self.push(name);
+        }
         if let Err(e) = check_field(name) {
             self.error.get_or_insert(e);
             return self;
@@ -85,19 +95,26 @@ impl Select {
             None => Ok(self.fields),
         }
     }
+}
 
-    /// Sets the select of a list request.
-    pub fn apply(self, request: crate::list::ListRequest) -> Result<crate::list::ListRequest> {
-        Ok(request.select(self.into_vec()?))
+/// A list of names, each checked as by [`Select::field`].
+impl<S: AsRef<str>, const N: usize> From<[S; N]> for Select {
+    fn from(names: [S; N]) -> Self {
+        names.iter().fold(Select::new(), |s, n| s.field(n.as_ref()))
     }
 }
 
-impl Serialize for Select {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match &self.error {
-            Some(e) => Err(serde::ser::Error::custom(e)),
-            None => self.fields.serialize(s),
-        }
+/// A list of names, each checked as by [`Select::field`].
+impl<S: AsRef<str>> From<Vec<S>> for Select {
+    fn from(names: Vec<S>) -> Self {
+        names.iter().fold(Select::new(), |s, n| s.field(n.as_ref()))
+    }
+}
+
+/// A list of names, each checked as by [`Select::field`].
+impl<S: AsRef<str>> From<&[S]> for Select {
+    fn from(names: &[S]) -> Self {
+        names.iter().fold(Select::new(), |s, n| s.field(n.as_ref()))
     }
 }
 
@@ -165,23 +182,6 @@ impl Order {
         match self.error {
             Some(e) => Err(Error::new(ErrorKind::InvalidInput, e)),
             None => Ok(self.map),
-        }
-    }
-
-    /// Adds the sort keys to a list request.
-    pub fn apply(self, mut request: crate::list::ListRequest) -> Result<crate::list::ListRequest> {
-        for (field, dir) in self.into_map()? {
-            request = request.order(field, dir.as_str().unwrap_or("ASC"));
-        }
-        Ok(request)
-    }
-}
-
-impl Serialize for Order {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match &self.error {
-            Some(e) => Err(serde::ser::Error::custom(e)),
-            None => self.map.serialize(s),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Receiving events: decoding the portal's event calls, verifying them, and (feature `axum`)
 //! an HTTP handler that does both before calling your code; binding handlers ([`bind`]),
-//! consuming the offline queue at least once ([`offline`]), and the app lifecycle of many
-//! portals ([`lifecycle`], [`Portals`]).
+//! consuming the offline queue at least once ([`offline`]); the app lifecycle of many portals
+//! is in [`portals`](crate::portals).
 //!
 //! The portal POSTs `application/x-www-form-urlencoded` bodies with PHP nested keys
 //! (`data[FIELDS][ID]=5&auth[application_token]=…`), once, with no retries; a handler must
@@ -29,8 +29,6 @@ pub mod offline;
 pub(crate) mod parse;
 pub(crate) mod verify;
 
-pub use crate::portals::{self, lifecycle};
-
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
@@ -38,12 +36,8 @@ pub mod axum;
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod listen;
 
-pub use crate::portals::lifecycle::{parse_install, Installation};
-pub use crate::portals::{Portals, Received};
-pub use bind::{Binding, Handler};
-pub use offline::{OfflineConsumer, OfflineEvent};
 pub use parse::{parse_event, AppInstall, AppUninstall, Event, EventAuth, EventKind, EventTokens};
-pub use verify::{constant_time_eq, verify, Verifier};
+pub use verify::{verify, Verifier};
 
 #[cfg(test)]
 mod tests;

@@ -42,7 +42,7 @@ pub fn verify(event: &Event, expected: &SecretString) -> Result<()> {
 
 /// Compares two byte strings without stopping at the first difference. The length is not
 /// hidden (application tokens have a fixed length anyway).
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

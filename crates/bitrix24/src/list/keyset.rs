@@ -166,7 +166,7 @@ async fn chained_pages(s: &mut Chain) -> Result<Vec<Value>> {
         };
         filter.insert(cursor_key(shape), cursor);
         let params = s.req.params(filter, Some((id, "ASC")), -1);
-        handles.push(batch.push::<Value>(&format!("p{k}"), &s.req.method, &params));
+        handles.push(batch.push_call::<Value>(&format!("p{k}"), &s.req.method, &params));
     }
     let mut results = s.client.batch(batch).await?;
     let mut out = Vec::new();

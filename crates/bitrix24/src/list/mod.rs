@@ -26,10 +26,13 @@
 mod keyset;
 mod offset;
 mod ranges;
+mod typed;
 
 pub use ranges::{IdRange, RangeEvent, RangeStream};
+pub use typed::List;
 
 use crate::client::Client;
+use crate::crm::{Filter, Order, Select};
 use crate::decode::decode_owned;
 use crate::error::{Error, ErrorKind, Result};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
@@ -121,7 +124,9 @@ impl ListRequest {
     }
 
     /// `crm.item.list` and methods like it: rows in `result.items`, ID in `id`. Set the
-    /// entity with `.param("entityTypeId", 1)`.
+    /// entity with `.param("entityTypeId", 1)`; field names are camelCase there, so filter
+    /// and select with [`ListRequest::raw_filter`] and [`ListRequest::raw_select`] (or use
+    /// [`Client::items`](crate::Client::items)).
     pub fn items(method: impl Into<String>) -> Self {
         Self::with_shape(method.into(), Shape::Items)
     }
@@ -138,30 +143,73 @@ impl ListRequest {
         }
     }
 
-    /// Adds a filter condition, key with its operator prefix (`">DATE_CREATE"`, `"STATUS_ID"`).
-    /// A `>ID` condition is where the keyset cursor starts.
-    pub fn filter(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
-        match serde_json::to_value(value) {
-            Ok(v) => {
-                self.filter.insert(key.into(), v);
-            }
-            Err(e) => self.error = Some(format!("a filter value cannot be serialized: {e}")),
+    /// Adds the conditions of a checked [`Filter`] (classic CRM field names); a mistake
+    /// found while building it is reported when the list is sent. A `>ID` condition is where
+    /// the keyset cursor starts.
+    pub fn filter(mut self, filter: Filter) -> Self {
+        match filter.into_map() {
+            Ok(map) => self.filter.extend(map),
+            Err(e) => self.fail(e.to_string()),
         }
         self
     }
 
-    /// The fields to return; the ID field is added when missing (the cursor needs it).
-    pub fn select<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
+    /// Adds a filter condition unchecked, key with its operator prefix (`">DATE_CREATE"`,
+    /// `"STATUS_ID"`), for lists whose field names the typed [`Filter`] does not know
+    /// (`crm.item.list`'s camelCase, other modules). The portal silently drops a key it does
+    /// not know and returns the unfiltered list, so check the spelling.
+    pub fn raw_filter(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        match serde_json::to_value(value) {
+            Ok(v) => {
+                self.filter.insert(key.into(), v);
+            }
+            Err(e) => self.fail(format!("a filter value cannot be serialized: {e}")),
+        }
+        self
+    }
+
+    /// The fields to return, checked ([`Select`], or a list of classic names such as
+    /// `["ID", "NAME"]`); the ID field is added when missing (the cursor needs it).
+    pub fn select(mut self, select: impl Into<Select>) -> Self {
+        match select.into().into_vec() {
+            Ok(fields) => self.select = fields,
+            Err(e) => self.fail(e.to_string()),
+        }
+        self
+    }
+
+    /// The fields to return, unchecked (camelCase `crm.item.list` fields, other modules).
+    pub fn raw_select<S: Into<String>>(mut self, fields: impl IntoIterator<Item = S>) -> Self {
         self.select = fields.into_iter().map(Into::into).collect();
         self
     }
 
-    /// Sorts by `field` (`"ASC"`/`"DESC"`). Any order other than ascending ID switches to
-    /// offset paging.
-    pub fn order(mut self, field: impl Into<String>, direction: impl Into<String>) -> Self {
+    /// Sorts by a checked [`Order`]. Any order other than ascending ID switches to offset
+    /// paging.
+    pub fn order(mut self, order: Order) -> Self {
+        match order.into_map() {
+            Ok(map) => {
+                for (field, dir) in map {
+                    let dir = dir.as_str().unwrap_or("ASC").to_string();
+                    self.order.push((field, dir));
+                }
+            }
+            Err(e) => self.fail(e.to_string()),
+        }
+        self
+    }
+
+    /// Sorts by `field` (`"ASC"`/`"DESC"`), unchecked. Any order other than ascending ID
+    /// switches to offset paging.
+    pub fn raw_order(mut self, field: impl Into<String>, direction: impl Into<String>) -> Self {
         self.order
             .push((field.into(), direction.into().to_uppercase()));
         self
+    }
+
+    /// Keeps the first mistake, reported when the list is sent.
+    fn fail(&mut self, message: String) {
+        self.error.get_or_insert(message);
     }
 
     /// Any other top-level parameter (e.g. `entityTypeId`).
@@ -170,7 +218,7 @@ impl ListRequest {
             Ok(v) => {
                 self.extra.insert(key.into(), v);
             }
-            Err(e) => self.error = Some(format!("a parameter cannot be serialized: {e}")),
+            Err(e) => self.fail(format!("a parameter cannot be serialized: {e}")),
         }
         self
     }

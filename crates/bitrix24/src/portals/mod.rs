@@ -5,8 +5,10 @@
 //!
 //! ```no_run
 //! # async fn demo(install_body: &[u8], event_body: &[u8]) -> bitrix24::Result<()> {
-//! use bitrix24::{Portals, Received};
-//! use bitrix24::{FileStore, OAuthApp, SecretString};
+//! use bitrix24::auth::OAuthApp;
+//! use bitrix24::portals::{Portals, Received};
+//! use bitrix24::store::FileStore;
+//! use bitrix24::SecretString;
 //! use std::sync::Arc;
 //!
 //! let app = OAuthApp::new("app.abc", SecretString::from("secret"), "https://oauth.bitrix.info")?;

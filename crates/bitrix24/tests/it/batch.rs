@@ -18,8 +18,8 @@ async fn typed_results_by_handle_in_one_request() {
     let sb = sandbox().await;
     let c = client(&sb);
     let mut b = Batch::new();
-    let p = b.push::<Profile>("me", "profile", &());
-    let t = b.push::<String>("now", "server.time", &());
+    let p = b.push_call::<Profile>("me", "profile", &());
+    let t = b.push_call::<String>("now", "server.time", &());
     let r = c.batch(b).await.unwrap();
     assert_eq!(r.get(&p).unwrap().id, "1");
     assert!(r.get(&t).unwrap().contains('T'));
@@ -32,12 +32,12 @@ async fn references_feed_later_commands() {
     let sb = sandbox().await;
     let c = client(&sb);
     let mut b = Batch::new();
-    let add = b.push::<Value>(
+    let add = b.push_call::<Value>(
         "add",
         "crm.item.add",
         &json!({"entityTypeId": 1, "fields": {"title": "ref me"}}),
     );
-    let get = b.push::<Value>(
+    let get = b.push_call::<Value>(
         "get",
         "crm.item.get",
         &json!({"entityTypeId": 1, "id": add.reference(&["item", "id"])}),
@@ -56,12 +56,12 @@ async fn per_command_errors_and_halt() {
     let id = add_lead(&c, "exists").await;
     for halt in [false, true] {
         let mut b = Batch::new();
-        let missing = b.push::<Value>(
+        let missing = b.push_call::<Value>(
             "missing",
             "crm.item.get",
             &json!({"entityTypeId": 1, "id": 999_999}),
         );
-        let after = b.push::<Value>(
+        let after = b.push_call::<Value>(
             "after",
             "crm.item.get",
             &json!({"entityTypeId": 1, "id": id}),
@@ -85,7 +85,7 @@ async fn more_than_50_commands_is_refused_before_sending() {
     let c = client(&sb);
     let mut b = Batch::new();
     for i in 0..51 {
-        b.push::<Value>(&format!("t{i}"), "server.time", &());
+        b.push_call::<Value>(&format!("t{i}"), "server.time", &());
     }
     let e = c.batch(b).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);

@@ -5,10 +5,11 @@
 
 use crate::client_support::{client, sandbox};
 use crate::oauth_support::{app, seed, used_refresh_tokens};
+use bitrix24::auth::OAuthSession;
 use bitrix24::batch::{Batch, BatchCommand};
 use bitrix24::list::{IdRange, ListRequest, RangeEvent};
 use bitrix24::store::MemoryStore;
-use bitrix24::{Client, ErrorKind, OAuthSession, RateLimits, RetryPolicy};
+use bitrix24::{Client, ErrorKind, RateLimits, RetryPolicy};
 use bitrix24_sandbox::{FaultConfig, Limits, Sandbox};
 use futures::StreamExt;
 use serde_json::{json, Value};
@@ -344,7 +345,7 @@ async fn batch_commands_count_against_their_own_methods_operating_budget() {
     let list = || {
         let mut b = Batch::new();
         for k in 0..5 {
-            b.push::<Value>(&format!("l{k}"), "crm.lead.list", &json!({"start": -1}));
+            b.push_call::<Value>(&format!("l{k}"), "crm.lead.list", &json!({"start": -1}));
         }
         b
     };

@@ -112,7 +112,7 @@ async fn values_survive_the_double_encoding_of_batch_on_the_sandbox() {
         .filter(|s| s.trim() == **s && !s.starts_with('$'))
         .enumerate()
         .map(|(i, s)| {
-            let h = b.push::<Value>(
+            let h = b.push_call::<Value>(
                 &format!("a{i}"),
                 "crm.item.add",
                 &json!({"entityTypeId": 1, "fields": {"title": s}}),

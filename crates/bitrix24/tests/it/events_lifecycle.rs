@@ -7,7 +7,8 @@ use crate::portals_support::{
     event_body, form, install, lifecycle, oauth_app, placeholder_app, receiver, sandbox, Got,
 };
 use bitrix24::events::bind::{bind, Binding};
-use bitrix24::events::{parse_event, EventKind, Portals};
+use bitrix24::events::{parse_event, EventKind};
+use bitrix24::portals::Portals;
 use bitrix24::store::{FileStore, MemoryStore, TokenStore};
 use bitrix24::ErrorKind;
 use secrecy::ExposeSecret;
@@ -175,7 +176,7 @@ async fn a_reinstall_must_prove_itself() {
 #[tokio::test]
 async fn the_install_page_post_installs() {
     let portals = Portals::new(
-        bitrix24::OAuthApp::new(
+        bitrix24::auth::OAuthApp::new(
             "app.x",
             bitrix24::SecretString::from("s".to_string()),
             "https://oauth.example.com",
@@ -198,7 +199,7 @@ async fn the_install_page_post_installs() {
         )
         .await
         .expect("install page");
-    assert!(matches!(got, bitrix24::events::Received::Installed(ref m) if m == "page-member"));
+    assert!(matches!(got, bitrix24::portals::Received::Installed(ref m) if m == "page-member"));
     assert_eq!(
         portals.portals().await.expect("portals"),
         vec!["page-member"]

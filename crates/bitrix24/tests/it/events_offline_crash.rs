@@ -3,10 +3,11 @@
 
 use crate::oauth_support::{app_with, seed};
 use crate::offline_support::{add_lead, admin_client, lead_of, queue, sandbox};
+use bitrix24::auth::OAuthSession;
 use bitrix24::events::bind::{bind, Binding};
 use bitrix24::events::offline::{FileCheckpoint, OfflineConsumer, OfflineEvent};
 use bitrix24::store::FileStore;
-use bitrix24::{Client, OAuthSession, RateLimits};
+use bitrix24::{Client, RateLimits};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::io::Write;

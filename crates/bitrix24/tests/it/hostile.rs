@@ -9,8 +9,9 @@
 //! `result_next`/`result_total`/`result_time`, token lifetimes), success with the bad value
 //! dropped.
 
+use bitrix24::auth::OAuthApp;
 use bitrix24::batch::{Batch, Handle};
-use bitrix24::{ApiErrorCode, Client, ErrorKind, OAuthApp, RateLimits, RetryPolicy};
+use bitrix24::{ApiErrorCode, Client, ErrorKind, RateLimits, RetryPolicy};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::Value;
@@ -165,7 +166,7 @@ async fn batch_of_one(
     c: &Client,
 ) -> bitrix24::Result<(bitrix24::batch::BatchResults, Handle<Value>)> {
     let mut b = Batch::new();
-    let me = b.push::<Value>("me", "profile", &());
+    let me = b.push_call::<Value>("me", "profile", &());
     Ok((c.batch(b).await?, me))
 }
 

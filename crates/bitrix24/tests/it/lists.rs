@@ -3,6 +3,7 @@
 
 use crate::client_support::{client, sandbox};
 use bitrix24::batch::Batch;
+use bitrix24::crm::{Filter, Order};
 use bitrix24::list::ListRequest;
 use bitrix24::{Client, ErrorKind};
 use futures::{StreamExt, TryStreamExt};
@@ -20,7 +21,7 @@ async fn seed(c: &Client, n: usize) {
         let mut batch = Batch::new();
         let handles: Vec<_> = (at..n.min(at + 50))
             .map(|i| {
-                batch.push::<Value>(
+                batch.push_call::<Value>(
                     &format!("l{i}"),
                     "crm.lead.add",
                     &json!({"fields": {"TITLE": format!("lead {i}")}}),
@@ -75,8 +76,7 @@ async fn keyset_respects_the_filter_and_a_start_id() {
     let c = client(&sb);
     seed(&c, 120).await;
     let rows: Vec<Value> = ListRequest::new("crm.lead.list")
-        .filter(">ID", 100)
-        .filter("%TITLE", "lead 11")
+        .filter(Filter::new().gt("ID", 100).like("TITLE", "lead 11"))
         .stream(&c)
         .try_collect()
         .await
@@ -133,7 +133,7 @@ async fn offset_paging_follows_next_in_the_callers_order() {
     seed(&c, 120).await;
     let before = sb.http_requests();
     let rows: Vec<Value> = ListRequest::new("crm.lead.list")
-        .order("ID", "DESC")
+        .order(Order::new().desc("ID"))
         .stream(&c)
         .try_collect()
         .await
@@ -151,7 +151,7 @@ async fn item_lists_stream_through_result_items() {
     seed(&c, 130).await;
     let rows: Vec<Value> = ListRequest::items("crm.item.list")
         .param("entityTypeId", 1)
-        .select(["title"])
+        .raw_select(["title"])
         .stream(&c)
         .try_collect()
         .await
@@ -205,10 +205,29 @@ async fn a_cursor_that_does_not_advance_is_an_error_not_a_loop() {
         .mount(&server)
         .await;
     let e = ListRequest::new("crm.deal.list")
-        .order("TITLE", "ASC")
+        .order(Order::new().asc("TITLE"))
         .stream::<Value>(&c)
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Pagination);
+}
+
+#[tokio::test]
+async fn a_filter_mistake_fails_the_list_before_anything_is_sent() {
+    let sb = sandbox().await;
+    let c = client(&sb);
+    let before = sb.http_requests();
+    // `title` in lower case: the portal would drop the key and return every lead.
+    let e = ListRequest::new("crm.lead.list")
+        .filter(Filter::new().eq("title", "x"))
+        .stream::<Value>(&c)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("TITLE"), "{e}");
+    let e = c.leads().list().select(["name"]).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(sb.http_requests(), before, "nothing was sent");
 }

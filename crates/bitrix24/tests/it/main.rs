@@ -36,3 +36,4 @@ mod refresh_race;
 mod retries;
 mod secrets;
 mod token_stores;
+mod typed;

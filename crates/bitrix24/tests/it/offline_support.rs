@@ -4,10 +4,11 @@
 #![allow(dead_code)] // each test crate uses a different subset
 
 use crate::oauth_support::{app, seed};
+use bitrix24::auth::OAuthSession;
 use bitrix24::events::offline::OfflineEvent;
 use bitrix24::events::EventKind;
 use bitrix24::store::{MemoryStore, TokenStore};
-use bitrix24::{Client, OAuthSession, RateLimits};
+use bitrix24::{Client, RateLimits};
 use bitrix24_sandbox::{Limits, Sandbox};
 use serde_json::Value;
 use std::sync::Arc;

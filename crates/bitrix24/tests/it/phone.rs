@@ -1,10 +1,9 @@
 //! Phone search: `find_by_phone` across stored formats and entity types against the sandbox,
 //! and the exact `crm.duplicate.findbycomm` requests (chunks of 20, one per entity type).
 
+use bitrix24::crm::phone::{find_by_phone, find_by_phones};
 use bitrix24::crm::types::{CompanyId, ContactId, LeadId};
-use bitrix24::crm::{
-    find_by_phone, find_by_phones, CompanyFields, ContactFields, LeadFields, PhoneType,
-};
+use bitrix24::crm::{CompanyFields, ContactFields, LeadFields, PhoneType};
 use bitrix24::{Client, ErrorKind, RateLimits};
 use bitrix24_sandbox::{Limits, Sandbox};
 use serde_json::{json, Value};
@@ -208,8 +207,9 @@ async fn a_number_without_digits_is_refused_before_any_request() {
 #[cfg(feature = "phone")]
 #[tokio::test]
 async fn e164_on_write_makes_stored_numbers_uniform() {
+    use bitrix24::crm::phone::PhoneFormat;
     use bitrix24::crm::phone::Region;
-    use bitrix24::crm::{Filter, Lead, PhoneFormat};
+    use bitrix24::crm::{Filter, Lead};
 
     let (_sb, c) = portal().await;
     let ru: Region = "RU".parse().unwrap();
@@ -253,6 +253,6 @@ proptest::proptest! {
         raw in "[+0-9 ()#*,;x８-]{0,24}"
     ) {
         use bitrix24_sandbox::methods::crm::duplicate::codes::phone_code;
-        proptest::prop_assert_eq!(bitrix24::crm::normalize_for_search(&raw), phone_code(&raw));
+        proptest::prop_assert_eq!(bitrix24::crm::phone::normalize_for_search(&raw), phone_code(&raw));
     }
 }

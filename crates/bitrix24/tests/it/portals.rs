@@ -7,7 +7,8 @@ use crate::portals_support::{
     event_body, install, lifecycle, placeholder_app, receiver, sandbox, Got,
 };
 use bitrix24::events::bind::{bind, Binding};
-use bitrix24::events::{EventKind, Portals};
+use bitrix24::events::EventKind;
+use bitrix24::portals::Portals;
 use bitrix24::store::{MemoryStore, TokenStore};
 use bitrix24::RateLimits;
 use bitrix24_sandbox::{App, Sandbox};

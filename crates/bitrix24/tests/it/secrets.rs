@@ -2,7 +2,8 @@
 //! `Display`/`Debug` (source chain included), in a client's `Debug`, or in the crate's logs.
 
 use crate::client_support;
-use bitrix24::auth::{OAuthApp, OAuthSession, TokenRecord};
+use bitrix24::auth::{OAuthApp, OAuthSession};
+use bitrix24::store::TokenRecord;
 use bitrix24::store::{MemoryStore, TokenStore};
 use bitrix24::{Client, Error, ErrorKind, RateLimits, RetryPolicy};
 use secrecy::SecretString;

@@ -1,16 +1,13 @@
 //! The CRM part of the demo: a lead, phone search, the `filter[PHONE]` trap, a deal in one
 //! batch and a list with `select`.
 
-use super::oauth::text;
 use super::step;
 use crate::exit::{CliError, CliResult};
 use bitrix24::batch::Batch;
+use bitrix24::crm::phone::normalize_for_search;
 use bitrix24::crm::types::{Amount, LeadId};
-use bitrix24::crm::{normalize_for_search, ContactFields, DealFields, LeadFields, PhoneType};
-use bitrix24::list::ListRequest;
+use bitrix24::crm::{ContactFields, DealFields, Filter, LeadFields, PhoneType};
 use bitrix24::Client;
-use futures::TryStreamExt;
-use serde_json::{json, Value};
 
 /// The number as the visitor typed it into the form.
 const TYPED: &str = "8 903 227-88-74";
@@ -27,10 +24,7 @@ pub(super) async fn create_lead(client: &Client) -> CliResult<LeadId> {
         .last_name(LAST_NAME)
         .phone(TYPED, PhoneType::Mobile)
         .opened(true);
-    let id: LeadId = client
-        .call("crm.lead.add", &fields.add_params()?)
-        .await?
-        .result;
+    let id = client.leads().add(fields).await?;
     step(
         3,
         &format!(
@@ -42,7 +36,7 @@ pub(super) async fn create_lead(client: &Client) -> CliResult<LeadId> {
 
 /// Finds the lead by the number written another way, through duplicate search.
 pub(super) async fn find_by_phone(client: &Client, lead: LeadId) -> CliResult {
-    let found = bitrix24::crm::find_by_phone(client, SEARCHED).await?;
+    let found = bitrix24::crm::phone::find_by_phone(client, SEARCHED).await?;
     let ids: Vec<String> = found.leads.iter().map(ToString::to_string).collect();
     step(
         4,
@@ -85,9 +79,13 @@ pub(super) async fn filter_by_phone(client: &Client) -> CliResult {
 }
 
 async fn count_with_phone(client: &Client, phone: &str) -> CliResult<usize> {
-    let params = json!({"filter": {"PHONE": phone}, "select": ["ID"]});
-    let rows = client.call_raw("crm.lead.list", &params).await?.result;
-    Ok(rows.as_array().map_or(0, Vec::len))
+    let rows = client
+        .leads()
+        .list()
+        .filter(Filter::new().eq("PHONE", phone))
+        .select(["ID"])
+        .await?;
+    Ok(rows.len())
 }
 
 /// Creates a contact from the lead and a deal for it, and reads the deal back, all in one
@@ -96,44 +94,45 @@ async fn count_with_phone(client: &Client, phone: &str) -> CliResult<usize> {
 /// The deal reaches the lead's person through a contact because a deal's `LEAD_ID` is
 /// read-only over REST (only the portal's lead conversion sets it).
 pub(super) async fn create_deal(client: &Client, lead: LeadId) -> CliResult {
-    let contact = ContactFields::new()
-        .name(NAME)
-        .last_name(LAST_NAME)
-        .phone(TYPED, PhoneType::Mobile);
     let mut batch = Batch::new();
-    let contact_id = batch.push::<Value>("contact", "crm.contact.add", &contact.add_params()?);
-    let deal = DealFields::new()
-        .title(&format!("Order from lead #{lead}"))
-        .opportunity(Amount::parse("15000.00")?)
-        .currency("RUB")
-        .comments(&format!("Created for lead #{lead} by b24 demo"))
-        .set(
-            "CONTACT_IDS",
-            json!([contact_id.reference(&[]).to_string()]),
-        );
-    let deal_id = batch.push::<Value>("deal", "crm.deal.add", &deal.add_params()?);
-    let read = batch.push::<Value>(
-        "read",
-        "crm.deal.get",
-        &json!({"id": deal_id.reference(&[])}),
+    let contact = batch.push(
+        client.contacts().add(
+            ContactFields::new()
+                .name(NAME)
+                .last_name(LAST_NAME)
+                .phone(TYPED, PhoneType::Mobile),
+        ),
     );
+    // The contact's handle stands for its id: the portal fills in `$result[…]` before the
+    // deal is added, and the deal is read back by the handle of its own new id.
+    let deal = batch.push(
+        client.deals().add(
+            DealFields::new()
+                .title(format!("Order from lead #{lead}"))
+                .opportunity(Amount::parse("15000.00")?)
+                .currency("RUB")
+                .comments(format!("Created for lead #{lead} by b24 demo"))
+                .contact(&contact),
+        ),
+    );
+    let read = batch.push(client.deals().get(&deal));
     let results = client.batch(batch).await?;
-    let contact_id = results.get(&contact_id)?;
+    let contact_id = results.get(&contact)?;
+    let deal_id = results.get(&deal)?;
     let deal = results.get(&read)?;
+    let shown = |v: Option<String>| v.unwrap_or_default();
     step(
         6,
         &format!(
-            "One batch request: created contact #{} from the lead, then deal #{} \"{}\"\n\
+            "One batch request: created contact #{contact_id} from the lead, then deal #{deal_id} \"{}\"\n\
              for {} {} with that contact (CONTACT_ID {}), and read the deal back.",
-            plain(&contact_id),
-            text(&deal, "ID"),
-            text(&deal, "TITLE"),
-            text(&deal, "OPPORTUNITY"),
-            text(&deal, "CURRENCY_ID"),
-            text(&deal, "CONTACT_ID"),
+            shown(deal.title.clone()),
+            shown(deal.opportunity.map(|a| a.to_string())),
+            shown(deal.currency_id.clone()),
+            shown(deal.contact_id.map(|c| c.to_string())),
         ),
     );
-    if text(&deal, "CONTACT_ID") != plain(&contact_id) {
+    if deal.contact_id != Some(contact_id) {
         return Err(CliError::Other(
             "the deal is not linked to the new contact".into(),
         ));
@@ -143,38 +142,35 @@ pub(super) async fn create_deal(client: &Client, lead: LeadId) -> CliResult {
 
 /// Lists the leads with three fields only.
 pub(super) async fn list_leads(client: &Client) -> CliResult {
-    let rows: Vec<Value> = ListRequest::new("crm.lead.list")
+    let rows = client
+        .leads()
+        .list()
         .select(["ID", "NAME", "LAST_NAME"])
-        .stream(client)
-        .try_collect()
         .await?;
     let mut table = String::from("crm.lead.list with select ID,NAME,LAST_NAME:\n");
     table.push_str(&format!("  {:<4} {:<10} {}\n", "ID", "NAME", "LAST_NAME"));
-    for row in &rows {
+    for lead in &rows {
         table.push_str(&format!(
             "  {:<4} {:<10} {}\n",
-            text(row, "ID"),
-            text(row, "NAME"),
-            text(row, "LAST_NAME")
+            lead.id.map(|i| i.to_string()).unwrap_or_default(),
+            lead.name.as_deref().unwrap_or(""),
+            lead.last_name.as_deref().unwrap_or("")
         ));
     }
-    let widest = rows
-        .iter()
-        .filter_map(Value::as_object)
-        .map(|o| o.len())
-        .max()
-        .unwrap_or(0);
-    table.push_str(&format!(
-        "Each row holds {widest} fields: select keeps answers small (a full lead has ~50)."
-    ));
+    table.push_str(
+        "Each row decodes into a typed Lead with only those fields set: select keeps\n\
+         answers small (a full lead has ~50 fields).",
+    );
     step(7, &table);
-    Ok(())
-}
-
-/// A JSON scalar as text without quotes.
-fn plain(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+    // A field outside the select (TITLE, or anything landing in `extra`) means the portal
+    // ignored it.
+    if rows
+        .iter()
+        .any(|l| l.title.is_some() || !l.extra.is_empty())
+    {
+        return Err(CliError::Other(
+            "crm.lead.list returned fields outside the select".into(),
+        ));
     }
+    Ok(())
 }

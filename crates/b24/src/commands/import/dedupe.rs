@@ -7,7 +7,7 @@ use super::csv::{values_of, Row};
 use super::journal::Journal;
 use crate::exit::CliResult;
 use bitrix24::batch::Batch;
-use bitrix24::crm::normalize_for_search;
+use bitrix24::crm::phone::normalize_for_search;
 use bitrix24::Client;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -54,7 +54,7 @@ pub(super) async fn recover(
                 .and_then(|f| f.get("ORIGIN_ID").cloned());
             let marker = own.unwrap_or_else(|| Value::String(journal.marker(*row)));
             let params = json!({"filter": {"ORIGIN_ID": marker}, "select": ["ID"]});
-            batch.push::<Value>(&format!("r{row}"), list, &params);
+            batch.push_call::<Value>(&format!("r{row}"), list, &params);
         }
         let results = client.batch(batch).await?;
         for row in chunk {
@@ -93,7 +93,7 @@ pub(super) async fn duplicates(
             if !values.is_empty() {
                 let params =
                     json!({"type": kind.field(), "values": values, "entity_type": entity_type});
-                batch.push::<Value>(
+                batch.push_call::<Value>(
                     &format!("d{i}{kind:?}"),
                     "crm.duplicate.findbycomm",
                     &params,

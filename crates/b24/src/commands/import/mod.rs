@@ -187,7 +187,7 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
                         .entry("ORIGIN_ID")
                         .or_insert_with(|| Value::String(j.marker(*row)));
                 }
-                batch.push::<Value>(&format!("r{row}"), add, &json!({ "fields": fields }));
+                batch.push_call::<Value>(&format!("r{row}"), add, &json!({ "fields": fields }));
                 sent.push(*row);
             }
             let Some(j) = journal.as_mut() else {

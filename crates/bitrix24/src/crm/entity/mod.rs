@@ -92,6 +92,12 @@ impl EntityType {
     }
 }
 
+impl From<u32> for EntityType {
+    fn from(id: u32) -> Self {
+        Self::from_id(id)
+    }
+}
+
 impl fmt::Display for EntityType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.name() {

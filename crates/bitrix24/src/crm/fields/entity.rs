@@ -5,8 +5,8 @@ use time::Date;
 use super::{Fields, MultiOp};
 use crate::crm::multifield::{EmailType, ImType, MultifieldKind, PhoneType, WebType};
 use crate::crm::types::{
-    marker, Amount, CompanyId, CompanyType, ContactId, ContactType, DealType, IntoWire, LeadStatus,
-    MultifieldId, Source, StageId,
+    marker, Amount, CompanyType, ContactType, DealType, IntoId, LeadStatus, MultifieldId, Source,
+    StageId,
 };
 
 mod sealed {
@@ -24,34 +24,39 @@ impl HasMultifields for marker::Company {}
 
 impl<M: HasMultifields> Fields<M> {
     /// Adds a phone (written per [`Fields::phone_format`]).
-    pub fn phone(mut self, number: &str, kind: PhoneType) -> Self {
-        self.add(MultifieldKind::Phone, number, kind.as_str());
+    pub fn phone(mut self, number: impl Into<String>, kind: PhoneType) -> Self {
+        self.add(MultifieldKind::Phone, number.into(), kind.as_str());
         self
     }
 
     /// Adds an e-mail address.
-    pub fn email(mut self, address: &str, kind: EmailType) -> Self {
-        self.add(MultifieldKind::Email, address, kind.as_str());
+    pub fn email(mut self, address: impl Into<String>, kind: EmailType) -> Self {
+        self.add(MultifieldKind::Email, address.into(), kind.as_str());
         self
     }
 
     /// Adds a web address.
-    pub fn web(mut self, url: &str, kind: WebType) -> Self {
-        self.add(MultifieldKind::Web, url, kind.as_str());
+    pub fn web(mut self, url: impl Into<String>, kind: WebType) -> Self {
+        self.add(MultifieldKind::Web, url.into(), kind.as_str());
         self
     }
 
     /// Adds a messenger handle.
-    pub fn im(mut self, handle: &str, kind: ImType) -> Self {
-        self.add(MultifieldKind::Im, handle, kind.as_str());
+    pub fn im(mut self, handle: impl Into<String>, kind: ImType) -> Self {
+        self.add(MultifieldKind::Im, handle.into(), kind.as_str());
         self
     }
 
     /// Replaces the stored phone `id` (update only).
-    pub fn update_phone(mut self, id: MultifieldId, number: &str, kind: PhoneType) -> Self {
+    pub fn update_phone(
+        mut self,
+        id: MultifieldId,
+        number: impl Into<String>,
+        kind: PhoneType,
+    ) -> Self {
         let op = MultiOp::Update {
             id,
-            value: number.to_string(),
+            value: number.into(),
             value_type: kind.as_str().to_string(),
         };
         self.push_multi(MultifieldKind::Phone, op);
@@ -59,10 +64,15 @@ impl<M: HasMultifields> Fields<M> {
     }
 
     /// Replaces the stored e-mail `id` (update only).
-    pub fn update_email(mut self, id: MultifieldId, address: &str, kind: EmailType) -> Self {
+    pub fn update_email(
+        mut self,
+        id: MultifieldId,
+        address: impl Into<String>,
+        kind: EmailType,
+    ) -> Self {
         let op = MultiOp::Update {
             id,
-            value: address.to_string(),
+            value: address.into(),
             value_type: kind.as_str().to_string(),
         };
         self.push_multi(MultifieldKind::Email, op);
@@ -76,9 +86,9 @@ impl<M: HasMultifields> Fields<M> {
         self
     }
 
-    fn add(&mut self, kind: MultifieldKind, value: &str, value_type: &str) {
+    fn add(&mut self, kind: MultifieldKind, value: String, value_type: &str) {
         let op = MultiOp::Add {
-            value: value.to_string(),
+            value,
             value_type: value_type.to_string(),
         };
         self.push_multi(kind, op);
@@ -89,8 +99,8 @@ impl<M: HasMultifields> Fields<M> {
 macro_rules! text_setters {
     ($m:ty: $($(#[$doc:meta])* $fn:ident => $key:literal),* $(,)?) => {
         impl Fields<$m> {
-            $($(#[$doc])* pub fn $fn(self, value: &str) -> Self {
-                self.set($key, value)
+            $($(#[$doc])* pub fn $fn(self, value: impl Into<String>) -> Self {
+                self.set($key, value.into())
             })*
         }
     };
@@ -115,7 +125,51 @@ text_setters!(marker::Lead:
     source_description => "SOURCE_DESCRIPTION",
     /// `STATUS_DESCRIPTION`.
     status_description => "STATUS_DESCRIPTION",
+    /// `HONORIFIC` (directory `HONORIFIC`, e.g. `HNR_RU_1`).
+    honorific => "HONORIFIC",
+    /// `ADDRESS`: the street address.
+    address => "ADDRESS",
+    /// `ADDRESS_CITY`.
+    address_city => "ADDRESS_CITY",
+    /// `ADDRESS_POSTAL_CODE`.
+    address_postal_code => "ADDRESS_POSTAL_CODE",
+    /// `ADDRESS_COUNTRY`.
+    address_country => "ADDRESS_COUNTRY",
 );
+
+/// The UTM tags of leads and deals (where the customer came from), written once.
+macro_rules! utm_setters {
+    ($($m:ty),*) => {$(
+        impl Fields<$m> {
+            /// `UTM_SOURCE`: the advertising system (`google`, `newsletter`).
+            pub fn utm_source(self, value: impl Into<String>) -> Self {
+                self.set("UTM_SOURCE", value.into())
+            }
+
+            /// `UTM_MEDIUM`: the traffic type (`cpc`, `email`).
+            pub fn utm_medium(self, value: impl Into<String>) -> Self {
+                self.set("UTM_MEDIUM", value.into())
+            }
+
+            /// `UTM_CAMPAIGN`: the campaign.
+            pub fn utm_campaign(self, value: impl Into<String>) -> Self {
+                self.set("UTM_CAMPAIGN", value.into())
+            }
+
+            /// `UTM_CONTENT`: the ad or link within the campaign.
+            pub fn utm_content(self, value: impl Into<String>) -> Self {
+                self.set("UTM_CONTENT", value.into())
+            }
+
+            /// `UTM_TERM`: the search term.
+            pub fn utm_term(self, value: impl Into<String>) -> Self {
+                self.set("UTM_TERM", value.into())
+            }
+        }
+    )*};
+}
+
+utm_setters!(marker::Lead, marker::Deal);
 
 text_setters!(marker::Deal:
     /// `TITLE`.
@@ -173,14 +227,15 @@ impl Fields<marker::Lead> {
         self.set("BIRTHDATE", date)
     }
 
-    /// `COMPANY_ID` (the portal then marks the lead a returning customer).
-    pub fn company(self, id: CompanyId) -> Self {
-        self.set("COMPANY_ID", id)
+    /// `COMPANY_ID` (the portal then marks the lead a returning customer): an id, or a batch
+    /// handle of one.
+    pub fn company(self, id: impl IntoId<marker::Company>) -> Self {
+        self.set("COMPANY_ID", id.into_id_value())
     }
 
-    /// `CONTACT_ID`.
-    pub fn contact(self, id: ContactId) -> Self {
-        self.set("CONTACT_ID", id)
+    /// `CONTACT_ID`: an id, or a batch handle of one.
+    pub fn contact(self, id: impl IntoId<marker::Contact>) -> Self {
+        self.set("CONTACT_ID", id.into_id_value())
     }
 }
 
@@ -215,15 +270,26 @@ impl Fields<marker::Deal> {
         self.set("SOURCE_ID", source)
     }
 
-    /// `COMPANY_ID`.
-    pub fn company(self, id: CompanyId) -> Self {
-        self.set("COMPANY_ID", id)
+    /// `COMPANY_ID`: an id, or a batch handle of one.
+    pub fn company(self, id: impl IntoId<marker::Company>) -> Self {
+        self.set("COMPANY_ID", id.into_id_value())
     }
 
-    /// `CONTACT_IDS`: every linked contact, replacing the current set.
-    pub fn contacts(self, ids: impl IntoIterator<Item = ContactId>) -> Self {
-        let list = ids.into_iter().map(IntoWire::into_wire).collect();
+    /// `CONTACT_ID`: the (first) linked contact, an id or a batch handle of one. To link
+    /// several, use [`Fields::contacts`].
+    pub fn contact(self, id: impl IntoId<marker::Contact>) -> Self {
+        self.set("CONTACT_ID", id.into_id_value())
+    }
+
+    /// `CONTACT_IDS`: every linked contact (ids or batch handles), replacing the current set.
+    pub fn contacts<I: IntoId<marker::Contact>>(self, ids: impl IntoIterator<Item = I>) -> Self {
+        let list = ids.into_iter().map(IntoId::into_id_value).collect();
         self.set("CONTACT_IDS", serde_json::Value::Array(list))
+    }
+
+    /// `LEAD_ID`: the lead this deal comes from, an id or a batch handle of one.
+    pub fn lead(self, id: impl IntoId<marker::Lead>) -> Self {
+        self.set("LEAD_ID", id.into_id_value())
     }
 
     /// `BEGINDATE`.
@@ -258,9 +324,9 @@ impl Fields<marker::Contact> {
         self.set("BIRTHDATE", date)
     }
 
-    /// `COMPANY_ID`.
-    pub fn company(self, id: CompanyId) -> Self {
-        self.set("COMPANY_ID", id)
+    /// `COMPANY_ID`: an id, or a batch handle of one.
+    pub fn company(self, id: impl IntoId<marker::Company>) -> Self {
+        self.set("COMPANY_ID", id.into_id_value())
     }
 
     /// `EXPORT`: include in exports.

@@ -1,49 +1,51 @@
 //! Builders for the `fields` of `crm.lead|deal|contact|company.add` and `.update`.
-//!
-//! ```
-//! use bitrix24::crm::{LeadFields, PhoneType};
-//! let fields = LeadFields::new()
-//!     .title("Website order")
-//!     .name("Иван")
-//!     .phone("+7 903 227-88-74", PhoneType::Work)
-//!     .opened(true);
-//! let map = fields.to_map().unwrap();
-//! assert_eq!(map["NAME"], "Иван");
-//! assert_eq!(map["OPENED"], "Y");
-//! assert_eq!(map["PHONE"][0]["VALUE_TYPE"], "WORK");
-//! ```
-//!
-//! # Multifields on update: a merge, not a replace
-//! `PHONE`, `EMAIL`, `WEB` and `IM` are lists, and an update *merges* into them:
-//! - a value without an id ([`Fields::phone`]...) is **added**; the ones already stored stay.
-//!   Adding a value identical to a stored one (same type and text) is silently ignored;
-//! - a value with the id of a stored one ([`Fields::update_phone`]...) **replaces** it;
-//! - [`Fields::delete_multifield`] (`{ID, DELETE: "Y"}`) **removes** one stored value;
-//! - values not mentioned are kept. To replace all phones, delete every old id and add the new
-//!   ones in the same update. The ids are in [`Multifield::id`](crate::crm::Multifield::id).
-//!
-//! Unknown, read-only and (on update) immutable fields are silently ignored by the portal, so a
-//! typo in [`Fields::set`] is not an error there; the typed setters avoid that.
 
 mod entity;
+mod item;
 
 use std::marker::PhantomData;
 
-use serde::{Serialize, Serializer};
 use serde_json::{json, Map, Value};
 
 use crate::crm::filter::check_field;
 use crate::crm::multifield::MultifieldKind;
 use crate::crm::phone::PhoneFormat;
-use crate::crm::types::{marker, Id, IntoWire, MultifieldId, UserId};
+use crate::crm::types::{marker, IntoId, IntoWire, MultifieldId};
 use crate::error::{Error, ErrorKind, Result};
 
 pub use entity::HasMultifields;
+pub use item::ItemFields;
 
 /// The longest multifield value the portal stores.
 const MAX_MULTIFIELD_LEN: usize = 250;
 
-/// The `fields` of an add or update of the entity `M`; see the module docs.
+/// The `fields` of an add or update of the entity `M` (`crm.lead|deal|contact|company.add`
+/// and `.update`): [`LeadFields`], [`DealFields`], [`ContactFields`], [`CompanyFields`].
+///
+/// ```
+/// use bitrix24::crm::{LeadFields, PhoneType};
+/// let fields = LeadFields::new()
+///     .title("Website order")
+///     .name("Иван")
+///     .phone("+7 903 227-88-74", PhoneType::Work)
+///     .opened(true);
+/// let map = fields.to_map().unwrap();
+/// assert_eq!(map["NAME"], "Иван");
+/// assert_eq!(map["OPENED"], "Y");
+/// assert_eq!(map["PHONE"][0]["VALUE_TYPE"], "WORK");
+/// ```
+///
+/// # Multifields on update: a merge, not a replace
+/// `PHONE`, `EMAIL`, `WEB` and `IM` are lists, and an update *merges* into them:
+/// - a value without an id ([`Fields::phone`]...) is **added**; the ones already stored stay.
+///   Adding a value identical to a stored one (same type and text) is silently ignored;
+/// - a value with the id of a stored one ([`Fields::update_phone`]...) **replaces** it;
+/// - [`Fields::delete_multifield`] (`{ID, DELETE: "Y"}`) **removes** one stored value;
+/// - values not mentioned are kept. To replace all phones, delete every old id and add the new
+///   ones in the same update. The ids are in [`Multifield::id`](crate::crm::Multifield::id).
+///
+/// Unknown, read-only and (on update) immutable fields are silently ignored by the portal, so a
+/// typo in [`Fields::set`] is not an error there; the typed setters avoid that.
 pub struct Fields<M> {
     map: Map<String, Value>,
     multi: Vec<MultiWrite>,
@@ -153,13 +155,13 @@ impl<M> Fields<M> {
     }
 
     /// `ASSIGNED_BY_ID`: the responsible user (the calling user when not set on add).
-    pub fn assigned_by(self, user: UserId) -> Self {
-        self.set("ASSIGNED_BY_ID", user)
+    pub fn assigned_by(self, user: impl IntoId<marker::User>) -> Self {
+        self.set("ASSIGNED_BY_ID", user.into_id_value())
     }
 
-    /// `COMMENTS`.
-    pub fn comments(self, text: &str) -> Self {
-        self.set("COMMENTS", text)
+    /// `COMMENTS` (BB-code or HTML allowed).
+    pub fn comments(self, text: impl Into<String>) -> Self {
+        self.set("COMMENTS", text.into())
     }
 
     /// `OPENED`: visible to every user.
@@ -168,9 +170,9 @@ impl<M> Fields<M> {
     }
 
     /// `ORIGINATOR_ID` and `ORIGIN_ID`: the external system and the record's id there.
-    pub fn origin(self, originator: &str, origin_id: &str) -> Self {
-        self.set("ORIGINATOR_ID", originator)
-            .set("ORIGIN_ID", origin_id)
+    pub fn origin(self, originator: impl Into<String>, origin_id: impl Into<String>) -> Self {
+        self.set("ORIGINATOR_ID", originator.into())
+            .set("ORIGIN_ID", origin_id.into())
     }
 
     /// `params[REGISTER_SONET_EVENT]`: post to the activity stream and notify the
@@ -231,9 +233,9 @@ impl<M> Fields<M> {
         Ok(json!({"fields": self.to_map()?, "params": self.params}))
     }
 
-    /// The parameters of `crm.X.update` for the entity `id`.
-    pub fn update_params(&self, id: Id<M>) -> Result<Value> {
-        Ok(json!({"id": id, "fields": self.to_map()?, "params": self.params}))
+    /// The parameters of `crm.X.update` for the entity `id` (an id, or a batch handle of one).
+    pub fn update_params(&self, id: impl IntoId<M>) -> Result<Value> {
+        Ok(json!({"id": id.into_id_value(), "fields": self.to_map()?, "params": self.params}))
     }
 
     /// A multifield value checked, and formatted when it is a phone.
@@ -269,13 +271,5 @@ impl<M> Fields<M> {
 
     fn fail(&mut self, message: String) {
         self.error.get_or_insert(message);
-    }
-}
-
-impl<M> Serialize for Fields<M> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.to_map()
-            .map_err(serde::ser::Error::custom)?
-            .serialize(s)
     }
 }

@@ -4,12 +4,14 @@
 pub mod date;
 mod enums;
 mod id;
+mod into_id;
 mod money;
 pub mod yn;
 
 pub(crate) use enums::wire_enum;
 pub use enums::{CompanyType, ContactType, DealType, LeadStatus, Semantic, Source, StageId};
 pub use id::{marker, CompanyId, ContactId, DealId, Id, LeadId, MultifieldId, UserId};
+pub use into_id::{IdOrHandle, IntoId};
 pub use money::{Amount, Money};
 
 use serde_json::Value;
@@ -69,6 +71,13 @@ into_wire_number!(u8, u16, u32, u64, i8, i16, i32, i64);
 impl<M> IntoWire for Id<M> {
     fn into_wire(self) -> Value {
         Value::from(self)
+    }
+}
+
+/// A batch reference goes out as its text (`$result[key][ID]`), which the portal replaces.
+impl IntoWire for crate::batch::Ref {
+    fn into_wire(self) -> Value {
+        Value::String(self.to_string())
     }
 }
 
