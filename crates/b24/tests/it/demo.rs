@@ -79,7 +79,10 @@ fn the_demo_runs_every_step_and_exits_0() {
         "{stdout}"
     );
     // The list with select shows only the selected fields.
-    assert!(stdout.contains("Each row holds 3 fields"), "{stdout}");
+    assert!(
+        stdout.contains("Each row decodes into a typed Lead with only those fields set"),
+        "{stdout}"
+    );
     // The expired token was refreshed silently.
     assert!(stdout.contains("token generation 1 -> 2"), "{stdout}");
     assert!(stdout.contains("user #1 Alex Admin"), "{stdout}");
