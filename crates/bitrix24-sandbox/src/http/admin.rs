@@ -222,7 +222,9 @@ async fn register_app(State(p): State<Arc<Portal>>, Body(body): Body<NewApp>) ->
         scope: body.scope.clone().unwrap_or(defaults.scope),
         install_url: body.install_url.clone().unwrap_or_default(),
     };
-    let result = apps::register_app(&p.db(), &reg);
+    // With an install URL the portal posts ONAPPINSTALL there before answering, exactly as
+    // the in-process `Sandbox::install_app` does.
+    let result = crate::install::install_app(&p, &reg).await;
     match result {
         Ok(app) => Json(json!({
             "client_id": app.client_id,

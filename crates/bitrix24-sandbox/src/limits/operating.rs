@@ -4,6 +4,10 @@
 //! `OPERATION_TIME_LIMIT`. Calls that take 0.1 s or less are not counted. `batch` itself is not
 //! counted, each command inside it is.
 //!
+//! A bucket drops out ten minutes after the first call recorded in it, which is also what
+//! `operating_reset_at` says (protocol.md §3.3: "10 minutes after the first call recorded in
+//! that bucket"), not ten minutes after the minute's start.
+//!
 //! Windows run on the sandbox clock, so a test advances the clock to reach `operating_reset_at`.
 
 use crate::error::ApiError;
@@ -15,10 +19,21 @@ const WINDOW_SECONDS: i64 = 600;
 /// Calls at or under this run time are not recorded (`$minimalFixTime`).
 pub const MINIMAL_FIX_TIME: f64 = 0.1;
 
+/// One minute of recorded run time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Bucket {
+    /// Start of the minute (unix seconds, a multiple of 60).
+    minute: i64,
+    /// The first call recorded in it (unix seconds): the bucket expires 600 s later.
+    first_call: i64,
+    /// Seconds recorded.
+    seconds: f64,
+}
+
 /// Per-(caller, method) operating-time budgets.
 #[derive(Debug)]
 pub struct OperatingLimiter {
-    buckets: Mutex<HashMap<String, VecDeque<(i64, f64)>>>,
+    buckets: Mutex<HashMap<String, VecDeque<Bucket>>>,
     limit: Mutex<f64>,
 }
 
@@ -76,10 +91,14 @@ impl OperatingLimiter {
         let mut all = self.lock();
         let q = all.entry(key.to_string()).or_default();
         prune(q, now);
-        let bucket = now - now.rem_euclid(BUCKET_SECONDS);
+        let minute = now - now.rem_euclid(BUCKET_SECONDS);
         match q.back_mut() {
-            Some((start, sum)) if *start == bucket => *sum += seconds,
-            _ => q.push_back((bucket, seconds)),
+            Some(b) if b.minute == minute => b.seconds += seconds,
+            _ => q.push_back(Bucket {
+                minute,
+                first_call: now,
+                seconds,
+            }),
         }
     }
 
@@ -94,8 +113,8 @@ impl OperatingLimiter {
         };
         prune(q, now);
         Operating {
-            used: q.iter().map(|(_, s)| s).sum(),
-            reset_at: q.front().map(|(start, _)| start + WINDOW_SECONDS),
+            used: q.iter().map(|b| b.seconds).sum(),
+            reset_at: q.front().map(|b| b.first_call + WINDOW_SECONDS),
         }
     }
 
@@ -111,8 +130,8 @@ impl OperatingLimiter {
                 Some((
                     key.clone(),
                     Operating {
-                        used: q.iter().map(|(_, s)| s).sum(),
-                        reset_at: Some(front.0 + WINDOW_SECONDS),
+                        used: q.iter().map(|b| b.seconds).sum(),
+                        reset_at: Some(front.first_call + WINDOW_SECONDS),
                     },
                 ))
             })
@@ -126,15 +145,15 @@ impl OperatingLimiter {
         self.lock().clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<(i64, f64)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Bucket>>> {
         self.buckets.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-fn prune(q: &mut VecDeque<(i64, f64)>, now: i64) {
+fn prune(q: &mut VecDeque<Bucket>, now: i64) {
     while q
         .front()
-        .is_some_and(|(start, _)| start + WINDOW_SECONDS <= now)
+        .is_some_and(|b| b.first_call.saturating_add(WINDOW_SECONDS) <= now)
     {
         q.pop_front();
     }
@@ -158,10 +177,12 @@ mod tests {
         );
         // Other keys are not affected.
         l.check("other", 1002).unwrap();
+        // Ten minutes after the first recorded call, not after the minute's start (960).
         let r = l.report("k", 1002);
-        assert_eq!(r.reset_at, Some(960 + 600));
+        assert_eq!(r.reset_at, Some(1000 + 600));
+        assert!(l.check("k", 1000 + 599).is_err());
         // After the window the budget is back.
-        l.check("k", 960 + 600).unwrap();
+        l.check("k", 1000 + 600).unwrap();
     }
 
     #[test]

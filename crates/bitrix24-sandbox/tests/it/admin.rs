@@ -231,3 +231,37 @@ async fn bad_numbers_are_refused_with_400() {
     assert_eq!(limits["limits"], "Off", "{limits}");
     assert_eq!(limits["operating_limit"], 480.0);
 }
+
+/// `POST /_sandbox/apps` with an install URL installs the app the way `Sandbox::install_app`
+/// does: ONAPPINSTALL is posted (both tokens, the application_token) before the answer.
+#[tokio::test]
+async fn registering_an_app_with_an_install_url_posts_onappinstall() {
+    let s = admin_sandbox().await;
+    let mut rx = crate::common::events::receiver(200).await;
+    let app = admin_post(
+        &s,
+        "apps",
+        json!({"redirect_uri": "http://127.0.0.1:9/cb", "scope": "crm",
+            "install_url": rx.url("/install")}),
+    )
+    .await;
+    let got = rx
+        .try_next()
+        .expect("posted before the admin call answered");
+    assert_eq!(got.path, "/install");
+    assert_eq!(got.get(&["event"]), Some("ONAPPINSTALL"));
+    assert_eq!(got.get(&["data", "INSTALLED"]), Some("Y"));
+    assert_eq!(
+        got.get(&["auth", "application_token"]),
+        app["application_token"].as_str()
+    );
+    let access = got
+        .get(&["auth", "access_token"])
+        .expect("access token")
+        .to_string();
+    let r = get_raw(&s.rest_url(), "app.info", &format!("auth={access}")).await;
+    assert_eq!(r.result()["CODE"], app["client_id"]);
+    assert!(got
+        .get(&["auth", "refresh_token"])
+        .is_some_and(|t| !t.is_empty()));
+}

@@ -122,7 +122,7 @@ async fn argument_and_event_errors() {
 }
 
 /// server-behavior.md §8: the handler host must contain a dot and the scheme be http(s);
-/// the sandbox deviates by accepting `localhost` (tests run on loopback).
+/// `localhost` is refused as on the real portal, `127.0.0.1` accepted.
 #[tokio::test]
 async fn handler_url_checks() {
     let s = sandbox().await;
@@ -148,7 +148,10 @@ async fn handler_url_checks() {
         (400, "ERROR_UNSUPPORTED_PROTOCOL")
     );
     assert_eq!(bind("http://127.0.0.1:9/h").await.result(), &json!(true));
-    assert_eq!(bind("http://localhost:9/h").await.result(), &json!(true));
+    assert_eq!(
+        bind("http://localhost:9/h").await.error(),
+        (400, "ERROR_WRONG_HANDLER_URL")
+    );
 }
 
 /// protocol.md §7.1: offline binding and binding for another user (AUTH_TYPE) need an

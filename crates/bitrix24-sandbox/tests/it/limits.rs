@@ -131,7 +131,14 @@ async fn operating_time_limit() {
     let first = get_raw(&s.webhook_url(), "server.time", "").await;
     let used = first.body["time"]["operating"].as_f64().unwrap();
     assert!(used >= 0.3, "first call counted: {}", first.text);
-    assert!(first.body["time"]["operating_reset_at"].is_i64());
+    // protocol.md §3.3: the first recorded call + 600 s, not the start of its minute.
+    let started = first.body["time"]["start"].as_f64().unwrap().floor() as i64;
+    assert_eq!(
+        first.body["time"]["operating_reset_at"],
+        json!(started + 600),
+        "{}",
+        first.text
+    );
     let second = get_raw(&s.webhook_url(), "server.time", "").await;
     assert_eq!(
         second.status, 200,

@@ -145,19 +145,14 @@ fn min_timeout(call: &Call<'_>) -> i64 {
 }
 
 /// `HandlerHelper::checkCallback`: the URL must have a host containing a dot (not first) and
-/// the scheme http or https.
-///
-/// Deviation from the real portal (listed in the sandbox README): hosts without a dot are
-/// rejected there (`http://localhost/…` gives `ERROR_WRONG_HANDLER_URL`), but the sandbox
-/// also ACCEPTS `localhost` and `[::1]`, because integration tests run their receivers on the
-/// loopback interface. `127.0.0.1` passes on both.
+/// the scheme http or https. As on the real portal, `http://localhost/…` (and `[::1]`) give
+/// `ERROR_WRONG_HANDLER_URL`, while `127.0.0.1` passes: a test receiver binds 127.0.0.1.
 pub fn check_handler(url: &str) -> Result<(), ApiError> {
     let wrong = || ApiError::new(400, "ERROR_WRONG_HANDLER_URL", "Wrong handler URL");
     let parsed = reqwest::Url::parse(url.trim()).map_err(|_| wrong())?;
     let host = parsed.host_str().unwrap_or("");
     let dotted = host.find('.').is_some_and(|i| i > 0);
-    let loopback = host.eq_ignore_ascii_case("localhost") || host == "[::1]";
-    if !(dotted || loopback) {
+    if !dotted {
         return Err(wrong());
     }
     match parsed.scheme() {
@@ -176,11 +171,17 @@ mod tests {
     use super::check_handler;
 
     #[test]
-    fn handler_urls_follow_the_portal_with_the_loopback_exception() {
+    fn handler_urls_follow_the_portal() {
         assert!(check_handler("https://app.example.com/h").is_ok());
         assert!(check_handler("http://127.0.0.1:8080/h").is_ok());
-        assert!(check_handler("http://localhost:8080/h").is_ok());
         let code = |u: &str| check_handler(u).err().map(|e| e.code);
+        for host in ["localhost", "LOCALHOST", "[::1]"] {
+            assert_eq!(
+                code(&format!("http://{host}:8080/h")).as_deref(),
+                Some("ERROR_WRONG_HANDLER_URL"),
+                "{host}"
+            );
+        }
         assert_eq!(
             code("http://intranet/h").as_deref(),
             Some("ERROR_WRONG_HANDLER_URL")
