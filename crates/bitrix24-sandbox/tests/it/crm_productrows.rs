@@ -375,6 +375,46 @@ async fn opportunity_follows_the_rows_unless_manual() {
     assert_eq!(item.result()["item"]["opportunity"], json!(50.5));
 }
 
+/// §1.6: with rows and not manual, an amount typed into the deal is replaced by the rows'
+/// total; in manual mode it stays.
+#[tokio::test]
+async fn typed_amount_is_replaced_unless_manual() {
+    let sb = sandbox().await;
+    let url = sb.webhook_url();
+    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
+    post_json(
+        &url,
+        "crm.item.productrow.add",
+        &json!({"fields": {"ownerType": "D", "ownerId": deal, "price": 40, "quantity": 2}}),
+    )
+    .await
+    .result();
+    post_json(
+        &url,
+        "crm.deal.update",
+        &json!({"id": deal, "fields": {"OPPORTUNITY": 999}}),
+    )
+    .await
+    .result();
+    assert_eq!(opportunity(&url, deal).await, json!("80.00"));
+    post_json(
+        &url,
+        "crm.item.update",
+        &json!({"entityTypeId": 2, "id": deal, "fields": {"opportunity": 5}}),
+    )
+    .await
+    .result();
+    assert_eq!(opportunity(&url, deal).await, json!("80.00"));
+    post_json(
+        &url,
+        "crm.deal.update",
+        &json!({"id": deal, "fields": {"OPPORTUNITY": 999, "IS_MANUAL_OPPORTUNITY": "Y"}}),
+    )
+    .await
+    .result();
+    assert_eq!(opportunity(&url, deal).await, json!("999.00"));
+}
+
 /// §9.4: the legacy methods share the rows, UPPER_CASE, `true`, a bare array by SORT, ID.
 #[tokio::test]
 async fn legacy_methods_share_the_rows() {

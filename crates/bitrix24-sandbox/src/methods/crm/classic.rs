@@ -171,6 +171,7 @@ fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
     if let Some(ids) = contacts {
         binding::store::replace_ids(call.db, id, &ids)?;
     }
+    super::productrow::totals::owner_updated(call.db, kind, id)?;
     multifield::merge(call.db, kind, id, &input)?;
     userfield::write(call.db, kind, id, &prepared.uf)?;
     call.raise(

@@ -223,6 +223,7 @@ pub fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
     if let Some(ids) = input.contacts.as_ref().filter(|_| contacts_changed) {
         binding::store::replace_ids(call.db, id, ids)?;
     }
+    crate::methods::crm::productrow::totals::owner_updated(call.db, kind, id)?;
     userfield::write(call.db, kind, id, &input.uf)?;
     multifield::merge(call.db, kind, id, &input.multi)?;
     call.raise(

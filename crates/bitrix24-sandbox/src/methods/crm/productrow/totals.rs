@@ -8,15 +8,49 @@ use super::prices::round;
 use super::store;
 use crate::methods::crm::store::{self as crm_store, Kind};
 use crate::methods::Call;
+use rusqlite::Connection;
 use serde_json::{json, Map, Value};
 
 /// Saves the owner after its rows changed. `had_rows` says whether it had rows before the
 /// write: an owner that never had rows keeps its amount (`Opportunity::processAfterSave`).
 pub fn owner_saved(call: &mut Call<'_>, owner: Owner, had_rows: bool) -> rusqlite::Result<()> {
-    let rows = store::of_owner(call.db, owner.code(), owner.id)?;
+    let mut cols = amounts(call.db, owner, had_rows)?;
+    cols.insert("MODIFY_BY_ID".into(), Value::from(call.caller.user_id));
+    cols.insert("DATE_MODIFY".into(), Value::from(call.unix_now()));
+    crm_store::update(call.db, owner.kind, owner.id, &cols)?;
+    call.raise(
+        &format!("ONCRM{}UPDATE", owner.kind.upper()),
+        json!({"FIELDS": {"ID": owner.id}}),
+    );
+    Ok(())
+}
+
+/// After a lead or deal was saved by `crm.{deal,lead}.update` or `crm.item.update`: with rows
+/// and not in manual mode, an amount typed in is replaced by the rows' total again
+/// (orders-timeline.md §1.6). Other kinds are left alone.
+pub fn owner_updated(conn: &Connection, kind: Kind, id: i64) -> rusqlite::Result<()> {
+    if !matches!(kind, Kind::Lead | Kind::Deal) {
+        return Ok(());
+    }
+    let owner = Owner { kind, id };
+    let cols = amounts(conn, owner, false)?;
+    if !cols.is_empty() {
+        crm_store::update(conn, kind, id, &cols)?;
+    }
+    Ok(())
+}
+
+/// OPPORTUNITY (and a deal's TAX_VALUE) from the rows, unless the owner is in manual mode or
+/// never had rows; empty when nothing is to be written.
+fn amounts(
+    conn: &Connection,
+    owner: Owner,
+    had_rows: bool,
+) -> rusqlite::Result<Map<String, Value>> {
+    let rows = store::of_owner(conn, owner.code(), owner.id)?;
     let mut cols = Map::new();
     let manual = match owner.kind.field("IS_MANUAL_OPPORTUNITY") {
-        Some(field) => crm_store::read_columns(call.db, owner.kind, owner.id, &[field])?
+        Some(field) => crm_store::read_columns(conn, owner.kind, owner.id, &[field])?
             .and_then(|m| m.get("IS_MANUAL_OPPORTUNITY").cloned())
             .is_some_and(|v| v == json!("Y")),
         None => false,
@@ -32,14 +66,7 @@ pub fn owner_saved(call: &mut Call<'_>, owner: Owner, had_rows: bool) -> rusqlit
             cols.insert("TAX_VALUE".into(), json!(round(tax, 2)));
         }
     }
-    cols.insert("MODIFY_BY_ID".into(), Value::from(call.caller.user_id));
-    cols.insert("DATE_MODIFY".into(), Value::from(call.unix_now()));
-    crm_store::update(call.db, owner.kind, owner.id, &cols)?;
-    call.raise(
-        &format!("ONCRM{}UPDATE", owner.kind.upper()),
-        json!({"FIELDS": {"ID": owner.id}}),
-    );
-    Ok(())
+    Ok(cols)
 }
 
 /// True when the owner has rows now.
