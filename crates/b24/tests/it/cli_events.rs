@@ -33,18 +33,17 @@ async fn oauth_profile(cli: &Cli) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs() as i64;
-    let record = TokenRecord {
-        member_id: sb.member_id().to_string(),
-        domain: sb.domain().to_string(),
-        access_token: SecretString::from(pair.access_token.clone()),
-        refresh_token: SecretString::from(pair.refresh_token),
-        expires_at: now + 3600,
-        scope: pair.scope,
-        client_endpoint: sb.rest_url(),
-        server_endpoint: sb.rest_url(),
-        user_id: Some(1),
-        generation: 1,
-    };
+    let mut record = TokenRecord::new(
+        sb.member_id(),
+        SecretString::from(pair.access_token.clone()),
+        SecretString::from(pair.refresh_token),
+        now + 3600,
+    );
+    record.domain = sb.domain().to_string();
+    record.scope = pair.scope;
+    record.client_endpoint = sb.rest_url();
+    record.server_endpoint = sb.rest_url();
+    record.user_id = Some(1);
     store.save(&record).await.expect("seed");
     pair.access_token
 }

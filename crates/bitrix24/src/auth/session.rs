@@ -155,9 +155,12 @@ impl OAuthSession {
             domain.to_string()
         };
         let mut locked = store.lock(&member_id).await?;
-        let previous = locked.load().await?.map_or(0, |r| r.generation);
-        let mut record = TokenRecord::from_response(&answer, &domain, previous + 1);
+        let previous = locked.load().await?;
+        let generation = previous.as_ref().map_or(0, |r| r.generation) + 1;
+        let mut record = TokenRecord::from_response(&answer, &domain, generation);
         record.member_id = member_id.clone();
+        // A new authorization of an installed app keeps the portal's application token.
+        record.application_token = previous.and_then(|r| r.application_token);
         locked.save_and_unlock(&record).await?;
         let session = Self::new(app, store, member_id);
         session.remember(record);
@@ -373,6 +376,10 @@ fn fill_missing(fresh: &mut TokenRecord, old: &TokenRecord) {
     }
     if fresh.user_id.is_none() {
         fresh.user_id = old.user_id;
+    }
+    // Token answers never carry it: it belongs to the installation, not to the pair.
+    if fresh.application_token.is_none() {
+        fresh.application_token.clone_from(&old.application_token);
     }
 }
 

@@ -8,7 +8,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// What a token store keeps for one portal (keyed by `member_id`). `Debug` never shows the
 /// tokens; serializing it (what stores do) writes them in clear, so keep the result private.
+///
+/// Non-exhaustive, so fields can be added without breaking you: build one with
+/// [`TokenRecord::new`] (or [`TokenRecord::from_response`]) and set the public fields after.
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct TokenRecord {
     /// The portal's id, the store key.
     pub member_id: String,
@@ -31,9 +35,36 @@ pub struct TokenRecord {
     /// Counts refreshes: every save of a refreshed pair stores the previous value plus one, so
     /// a process can tell that another one already refreshed.
     pub generation: u64,
+    /// The portal's application token for this app, learnt from the install call: the secret
+    /// that event calls carry in `auth[application_token]`. `None` for tokens got through the
+    /// OAuth redirect alone. A refresh keeps it.
+    pub application_token: Option<SecretString>,
 }
 
 impl TokenRecord {
+    /// A record of portal `member_id` with its pair, the access token expiring at
+    /// `expires_at` (unix time), generation 1; every other field empty.
+    pub fn new(
+        member_id: impl Into<String>,
+        access_token: SecretString,
+        refresh_token: SecretString,
+        expires_at: i64,
+    ) -> Self {
+        Self {
+            member_id: member_id.into(),
+            domain: String::new(),
+            access_token,
+            refresh_token,
+            expires_at,
+            scope: String::new(),
+            client_endpoint: String::new(),
+            server_endpoint: String::new(),
+            user_id: None,
+            generation: 1,
+            application_token: None,
+        }
+    }
+
     /// Builds the record for a token answer received just now. `domain` is the portal's
     /// (the answer's own `domain` is the OAuth server's); `generation` the new generation.
     pub fn from_response(response: &TokenResponse, domain: &str, generation: u64) -> Self {
@@ -57,6 +88,7 @@ impl TokenRecord {
             server_endpoint: response.server_endpoint.clone(),
             user_id: response.user_id,
             generation,
+            application_token: None,
         }
     }
 
@@ -84,6 +116,7 @@ impl std::fmt::Debug for TokenRecord {
             .field("client_endpoint", &self.client_endpoint)
             .field("user_id", &self.user_id)
             .field("generation", &self.generation)
+            .field("has_application_token", &self.application_token.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -106,6 +139,10 @@ struct Stored {
     user_id: Option<u64>,
     #[serde(default)]
     generation: u64,
+    // Absent from files written before the field existed (their application tokens are
+    // side records, which `Portals` still reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    application_token: Option<String>,
 }
 
 impl Serialize for TokenRecord {
@@ -121,6 +158,10 @@ impl Serialize for TokenRecord {
             server_endpoint: self.server_endpoint.clone(),
             user_id: self.user_id,
             generation: self.generation,
+            application_token: self
+                .application_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string()),
         }
         .serialize(serializer)
     }
@@ -140,6 +181,7 @@ impl<'de> Deserialize<'de> for TokenRecord {
             server_endpoint: s.server_endpoint,
             user_id: s.user_id,
             generation: s.generation,
+            application_token: s.application_token.map(SecretString::from),
         })
     }
 }
@@ -223,5 +265,28 @@ mod tests {
         assert!(back.same_refresh_token(&rec));
         let shown = format!("{rec:?} {r:?}");
         assert!(!shown.contains("sekrit"), "{shown}");
+    }
+
+    /// Records written before the field existed read back without an application token;
+    /// one with it keeps it, and `Debug` tells only whether there is one.
+    #[test]
+    fn the_application_token_is_optional_in_stored_records() {
+        let old = r#"{"member_id":"m","access_token":"a","refresh_token":"r","expires_at":5,
+                      "client_endpoint":"https://p/rest/","generation":2}"#;
+        let rec: TokenRecord = serde_json::from_str(old).expect("old record");
+        assert!(rec.application_token.is_none());
+        assert!(!serde_json::to_string(&rec)
+            .expect("json")
+            .contains("application_token"));
+        let mut rec = rec;
+        rec.application_token = Some(SecretString::from("sekrit-app"));
+        let back: TokenRecord =
+            serde_json::from_str(&serde_json::to_string(&rec).expect("json")).expect("back");
+        assert_eq!(
+            back.application_token.as_ref().map(|t| t.expose_secret()),
+            Some("sekrit-app")
+        );
+        let shown = format!("{back:?}");
+        assert!(!shown.contains("sekrit") && shown.contains("has_application_token: true"));
     }
 }

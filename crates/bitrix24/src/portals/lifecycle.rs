@@ -74,6 +74,7 @@ impl Installation {
             server_endpoint: self.server_endpoint.clone(),
             user_id: self.user_id,
             generation,
+            application_token: Some(self.application_token.clone()),
         }
     }
 }
@@ -189,29 +190,14 @@ fn malformed(why: &str) -> Error {
     Error::new(ErrorKind::Event, format!("malformed install call: {why}"))
 }
 
-/// The prefix of the side records holding application tokens: a token store keeps the
-/// application token of portal `m` as a record of its own under `application_token#m` (the
-/// token record has no field for it), so one store holds everything of a portal.
+/// The prefix of the side records in which versions before the token record had an
+/// `application_token` field kept the application token of portal `m`, under
+/// `application_token#m`. They are still read (and removed on the next install or uninstall),
+/// so stores written by those versions keep working.
 pub(crate) const APP_TOKEN_KEY: &str = "application_token#";
 
 pub(crate) fn side_key(member_id: &str) -> String {
     format!("{APP_TOKEN_KEY}{member_id}")
-}
-
-/// The side record: the application token in the access-token slot, never expiring.
-pub(crate) fn side_record(member_id: &str, token: &SecretString) -> TokenRecord {
-    TokenRecord {
-        member_id: side_key(member_id),
-        domain: String::new(),
-        access_token: token.clone(),
-        refresh_token: SecretString::from(String::new()),
-        expires_at: i64::MAX,
-        scope: String::new(),
-        client_endpoint: String::new(),
-        server_endpoint: String::new(),
-        user_id: None,
-        generation: 0,
-    }
 }
 
 pub(crate) fn check_member_id(member_id: &str) -> Result<()> {

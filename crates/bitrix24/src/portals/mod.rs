@@ -24,9 +24,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The application token is stored beside the tokens, in the same store, as a record of its
-//! own under the key `application_token#<member_id>` (the token record has no field for it):
-//! one store to back up, and one portal's lock guards each write.
+//! The application token is kept in the portal's token record
+//! ([`TokenRecord::application_token`](crate::store::TokenRecord::application_token)), written
+//! with the first pair in one save under the portal's lock. Stores written by earlier versions
+//! kept it in a side record `application_token#<member_id>`; it is still read from there, and
+//! the side record goes with the next install or uninstall.
 
 pub mod lifecycle;
 
@@ -35,10 +37,8 @@ use crate::client::{Client, ClientBuilder};
 use crate::error::{Error, ErrorKind, Result};
 use crate::events::parse::{parse_event, Event, EventKind};
 use crate::events::verify::{constant_time_eq, verify, Verifier};
-use crate::store::TokenStore;
-use lifecycle::{
-    check_member_id, parse_install, side_key, side_record, Installation, APP_TOKEN_KEY,
-};
+use crate::store::{TokenRecord, TokenStore};
+use lifecycle::{check_member_id, parse_install, side_key, Installation, APP_TOKEN_KEY};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::fmt;
@@ -217,17 +217,14 @@ impl Portals {
         if stored.is_some() && !same {
             self.prove_reinstall(&mut install).await?;
         }
-        // The application token first: after a crash between the two saves, the portal's
-        // events still verify, and the next install call completes the tokens.
-        self.inner
-            .store
-            .save(&side_record(&member_id, &install.application_token))
-            .await?;
+        // The pair and the application token in one save: a crash leaves both or neither.
         let mut locked = self.inner.store.lock(&member_id).await?;
         let generation = locked.load().await?.map_or(0, |r| r.generation) + 1;
         locked
             .save_and_unlock(&install.token_record(generation))
             .await?;
+        // The side record of an earlier version is superseded by the field.
+        self.inner.store.delete(&side_key(&member_id)).await?;
         self.tokens()
             .insert(member_id.clone(), install.application_token.clone());
         // A client built before holds a session whose cached tokens are now stale.
@@ -333,8 +330,19 @@ impl Portals {
         if let Some(t) = self.tokens().get(member_id) {
             return Ok(Some(t.clone()));
         }
-        let found = self.inner.store.load(&side_key(member_id)).await?;
-        let token = found.map(|r| r.access_token);
+        let token = match self.inner.store.load(member_id).await? {
+            Some(TokenRecord {
+                application_token: Some(t),
+                ..
+            }) => Some(t),
+            // Written by an earlier version: the token is in a side record.
+            _ => self
+                .inner
+                .store
+                .load(&side_key(member_id))
+                .await?
+                .map(|r| r.access_token),
+        };
         if let Some(t) = &token {
             self.tokens().insert(member_id.to_string(), t.clone());
         }

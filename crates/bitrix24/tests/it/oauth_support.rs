@@ -30,18 +30,17 @@ pub fn now() -> i64 {
 /// client believes the access token lives.
 pub async fn seed(sb: &Sandbox, store: &dyn TokenStore, expires_in: i64) -> TokenRecord {
     let pair = sb.issue_tokens(sb.app(), 1).expect("issue");
-    let record = TokenRecord {
-        member_id: sb.member_id().to_string(),
-        domain: sb.domain().to_string(),
-        access_token: SecretString::from(pair.access_token),
-        refresh_token: SecretString::from(pair.refresh_token),
-        expires_at: now() + expires_in,
-        scope: pair.scope,
-        client_endpoint: sb.rest_url(),
-        server_endpoint: sb.rest_url(),
-        user_id: Some(1),
-        generation: 1,
-    };
+    let mut record = TokenRecord::new(
+        sb.member_id(),
+        SecretString::from(pair.access_token),
+        SecretString::from(pair.refresh_token),
+        now() + expires_in,
+    );
+    record.domain = sb.domain().to_string();
+    record.scope = pair.scope;
+    record.client_endpoint = sb.rest_url();
+    record.server_endpoint = sb.rest_url();
+    record.user_id = Some(1);
     store.save(&record).await.expect("seed the store");
     record
 }

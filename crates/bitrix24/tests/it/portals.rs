@@ -175,3 +175,65 @@ async fn each_portal_has_its_own_rate_limiter() {
     .expect("B does not wait for A");
     b_call.expect("B's request");
 }
+
+/// A token file written before the token record had an `application_token` field keeps the
+/// application token in a side record `application_token#<member_id>`: the registry still
+/// lists the portal (and not the side record), verifies its events with that token, and the
+/// next install moves the token into the record and drops the side record.
+#[tokio::test]
+async fn a_token_file_of_the_earlier_layout_still_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("tokens.json");
+    let old = json!({"version": 1, "portals": {
+        "m-old": {"member_id": "m-old", "domain": "old.example.com", "access_token": "a",
+                  "refresh_token": "r", "expires_at": 1_900_000_000,
+                  "client_endpoint": "https://old.example.com/rest/", "generation": 3},
+        "application_token#m-old": {"member_id": "application_token#m-old",
+                  "access_token": "old-app-token", "refresh_token": "",
+                  "expires_at": i64::MAX, "client_endpoint": "", "generation": 0}
+    }});
+    std::fs::write(&path, old.to_string()).expect("old file");
+    let store = Arc::new(bitrix24::store::FileStore::new(&path).expect("store"));
+    let sb = sandbox("unused").await;
+    let portals = Portals::open(placeholder_app(&sb), store.clone())
+        .await
+        .expect("open");
+    assert_eq!(portals.portals().await.expect("list"), vec!["m-old"]);
+    let good = event_body("ONAPPTEST", "m-old", "old-app-token", &[]);
+    let forged = event_body("ONAPPTEST", "m-old", "forged", &[]);
+    let parse = |b: &str| bitrix24::events::parse_event(b.as_bytes()).expect("event");
+    assert_eq!(
+        portals.verify(&parse(&good)).await.expect("verifies"),
+        "m-old"
+    );
+    assert!(portals.verify(&parse(&forged)).await.is_err());
+
+    // A reinstall with the same application token rewrites the record with the field.
+    let install = crate::portals_support::form(&[
+        ("event", "ONAPPINSTALL"),
+        ("auth[access_token]", "a2"),
+        ("auth[refresh_token]", "r2"),
+        ("auth[member_id]", "m-old"),
+        ("auth[application_token]", "old-app-token"),
+        ("auth[domain]", "old.example.com"),
+    ]);
+    portals.install(install.as_bytes()).await.expect("install");
+    let record = store.load("m-old").await.expect("load").expect("kept");
+    assert_eq!(
+        record.application_token.as_ref().map(|t| t.expose_secret()),
+        Some("old-app-token")
+    );
+    assert_eq!(record.generation, 4);
+    assert!(store
+        .load("application_token#m-old")
+        .await
+        .expect("load")
+        .is_none());
+    let fresh = Portals::open(placeholder_app(&sb), store)
+        .await
+        .expect("open");
+    assert_eq!(
+        fresh.verify(&parse(&good)).await.expect("verifies"),
+        "m-old"
+    );
+}

@@ -101,17 +101,20 @@ async fn api_decode_and_html_errors_hide_the_webhook_secret() {
 
 async fn oauth_client(endpoint: &str) -> Client {
     let store = Arc::new(MemoryStore::new());
-    let record = TokenRecord {
-        member_id: "m1".into(),
-        domain: "portal.example".into(),
-        access_token: SecretString::from(ACCESS),
-        refresh_token: SecretString::from(REFRESH),
-        expires_at: i64::MAX / 2,
-        scope: "crm".into(),
-        client_endpoint: endpoint.to_string(),
-        server_endpoint: "http://127.0.0.1:9/rest/".into(),
-        user_id: Some(1),
-        generation: 1,
+    let record = {
+        let mut r = TokenRecord::new(
+            "m1",
+            SecretString::from(ACCESS),
+            SecretString::from(REFRESH),
+            i64::MAX / 2,
+        );
+        r.domain = "portal.example".into();
+        r.scope = "crm".into();
+        r.client_endpoint = endpoint.to_string();
+        r.server_endpoint = "http://127.0.0.1:9/rest/".into();
+        r.user_id = Some(1);
+        r.generation = 1;
+        r
     };
     store.save(&record).await.unwrap();
     let app = OAuthApp::new(

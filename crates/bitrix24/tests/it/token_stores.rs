@@ -7,23 +7,24 @@ use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 use std::time::Duration;
 
-fn record(member: &str, refresh: &str, generation: u64) -> TokenRecord {
-    TokenRecord {
-        member_id: member.into(),
-        domain: "p.bitrix24.com".into(),
-        access_token: SecretString::from(format!("access-{refresh}")),
-        refresh_token: SecretString::from(refresh.to_string()),
-        expires_at: 1_900_000_000,
-        scope: "crm,user".into(),
-        client_endpoint: "https://p.bitrix24.com/rest/".into(),
-        server_endpoint: "https://oauth.bitrix.info/rest/".into(),
-        user_id: Some(5),
-        generation,
-    }
+pub(crate) fn record(member: &str, refresh: &str, generation: u64) -> TokenRecord {
+    let mut r = TokenRecord::new(
+        member,
+        SecretString::from(format!("access-{refresh}")),
+        SecretString::from(refresh.to_string()),
+        1_900_000_000,
+    );
+    r.domain = "p.bitrix24.com".into();
+    r.scope = "crm,user".into();
+    r.client_endpoint = "https://p.bitrix24.com/rest/".into();
+    r.server_endpoint = "https://oauth.bitrix.info/rest/".into();
+    r.user_id = Some(5);
+    r.generation = generation;
+    r
 }
 
 /// Every store keeps, replaces, lists and forgets records by member_id.
-async fn keeps_records(store: &dyn TokenStore) {
+pub(crate) async fn keeps_records(store: &dyn TokenStore) {
     assert!(store.load("m1").await.expect("load").is_none());
     assert!(store.portals().await.expect("portals").is_empty());
     store
@@ -57,7 +58,7 @@ async fn keeps_records(store: &dyn TokenStore) {
 
 /// While one holder is in the section, a second one (`other` may be another instance on
 /// the same storage) waits; it then sees what the first saved.
-async fn section_excludes(one: Arc<dyn TokenStore>, other: Arc<dyn TokenStore>) {
+pub(crate) async fn section_excludes(one: Arc<dyn TokenStore>, other: Arc<dyn TokenStore>) {
     one.save(&record("m", "r-0", 0)).await.expect("seed");
     let mut first = one.lock("m").await.expect("lock");
     assert_eq!(
