@@ -5,7 +5,7 @@ use crate::batch::{chunked, pipeline, Batch, BatchResults, IntoBatchCommand, Pip
 use crate::decode::decode_value;
 use crate::encode;
 use crate::error::{Error, ErrorKind, Result};
-use crate::limits::{OperatingTracker, RateLimits};
+use crate::limits::{LocalRateBudget, OperatingTracker, RateBudget, RateLimits};
 use crate::response::Response;
 use crate::retry::{is_read_method, RetryBudget, RetryPolicy};
 use crate::stats::Stats;
@@ -19,9 +19,11 @@ use std::time::Duration;
 /// A Bitrix24 REST client for one portal.
 ///
 /// Cloning is cheap and every clone shares the connection pool, the rate limiter, the
-/// operating-time tracker and the retry budget. The rate limiter is per `Client`: two clients
-/// built separately for the same portal each think they have the whole budget, so build one
-/// client per portal and clone it (for example into each task or into your app state).
+/// operating-time tracker and the retry budget. By default the rate limiter is per `Client`:
+/// two clients built separately for the same portal each think they have the whole budget, so
+/// build one client per portal and clone it (for example into each task or into your app
+/// state), or give every client one shared [`RateBudget`] with
+/// [`ClientBuilder::rate_budget`] (across processes and machines: `PostgresRateBudget`).
 ///
 /// ```no_run
 /// # async fn run() -> bitrix24::Result<()> {
@@ -191,6 +193,8 @@ pub struct ClientBuilder {
     auth: Option<Result<Auth>>,
     http: Option<reqwest::Client>,
     limits: RateLimits,
+    rate_budget: Option<Arc<dyn RateBudget>>,
+    egress_group: Option<String>,
     retry: RetryPolicy,
     timeout: Duration,
     user_agent: String,
@@ -203,6 +207,8 @@ impl Default for ClientBuilder {
             auth: None,
             http: None,
             limits: RateLimits::standard(),
+            rate_budget: None,
+            egress_group: None,
             retry: RetryPolicy::default(),
             // The cloud cuts a request off after 60 s; leave room for the answer to arrive.
             timeout: Duration::from_secs(75),
@@ -238,6 +244,25 @@ impl ClientBuilder {
     /// The request-rate limit to keep to (default [`RateLimits::standard`]).
     pub fn limits(mut self, limits: RateLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Admits every request through `budget` (default: a [`LocalRateBudget`] of this client
+    /// and its clones only). Clients given one budget share the portal's bucket: in one
+    /// process an `Arc<LocalRateBudget>`, across processes and machines a shared one such as
+    /// `PostgresRateBudget` (feature `postgres`). The bucket's key is the portal's host (see
+    /// [`ClientBuilder::egress_group`]); its shape is [`ClientBuilder::limits`].
+    pub fn rate_budget(mut self, budget: Arc<dyn RateBudget>) -> Self {
+        self.rate_budget = Some(budget);
+        self
+    }
+
+    /// The portal counts requests per source IP: processes behind different egress IPs have
+    /// separate buckets there. Name the group of this client's egress IP (any string, say the
+    /// data centre) and a shared [`ClientBuilder::rate_budget`] keeps one bucket per portal
+    /// and group instead of one per portal.
+    pub fn egress_group(mut self, group: impl Into<String>) -> Self {
+        self.egress_group = Some(group.into());
         self
     }
 
@@ -292,11 +317,20 @@ impl ClientBuilder {
                 .build()
                 .map_err(Error::transport)?,
         };
+        let portal = auth.portal_key();
+        let rate_key = match &self.egress_group {
+            Some(group) => format!("{portal} egress={group}"),
+            None => portal,
+        };
         Ok(Client {
             inner: Arc::new(Transport {
                 http,
                 auth,
-                limiter: self.limits.build(),
+                rate: self
+                    .rate_budget
+                    .unwrap_or_else(|| Arc::new(LocalRateBudget::new())),
+                rate_key,
+                limits: self.limits,
                 operating: OperatingTracker::new(self.operating_limit, self.operating_limit * 0.05),
                 budget: RetryBudget::new(self.retry.budget_ratio),
                 retry: self.retry,

@@ -28,6 +28,9 @@ pub enum ErrorKind {
     Decode,
     /// The token store failed to read, write or lock.
     TokenStore,
+    /// A shared database failed: connecting to it, migrating its schema, or a budget kept
+    /// in it (feature `postgres`).
+    Database,
     /// The caller's input cannot be sent (unencodable parameters, a batch over 50 commands,
     /// a bad URL).
     InvalidInput,

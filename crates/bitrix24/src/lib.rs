@@ -118,6 +118,9 @@ pub mod auth;
 pub mod crm;
 pub mod events;
 pub mod portals;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub mod postgres;
 pub mod store;
 
 pub mod batch;
@@ -141,7 +144,9 @@ mod transport;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{ApiErrorCode, Error, ErrorKind, Result};
-pub use limits::RateLimits;
+#[cfg(feature = "postgres")]
+pub use limits::PostgresRateBudget;
+pub use limits::{LocalRateBudget, RateBudget, RateLimits};
 pub use response::{Response, Time};
 pub use retry::RetryPolicy;
 /// Secrets (client secret, tokens) are `secrecy::SecretString`; read one with

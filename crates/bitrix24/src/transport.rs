@@ -8,13 +8,13 @@
 
 use crate::auth::{Auth, Prepared};
 use crate::error::{ApiErrorCode, Error, ErrorKind, Result};
-use crate::limits::{operating, OperatingTracker};
+use crate::limits::{operating, OperatingTracker, RateBudget, RateLimits};
 use crate::response::{decode_envelope, Response, Time};
 use crate::retry::{self, Decision, Failure, RetryBudget, RetryPolicy, Situation};
 use crate::stats::{Count, Counters};
-use governor::DefaultDirectRateLimiter;
 use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
@@ -25,7 +25,10 @@ const FORM: &str = "application/x-www-form-urlencoded";
 pub(crate) struct Transport {
     pub(crate) http: reqwest::Client,
     pub(crate) auth: Auth,
-    pub(crate) limiter: Option<DefaultDirectRateLimiter>,
+    /// Where the request rate is admitted, under which key, with which limits.
+    pub(crate) rate: Arc<dyn RateBudget>,
+    pub(crate) rate_key: String,
+    pub(crate) limits: RateLimits,
     pub(crate) operating: OperatingTracker,
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: RetryBudget,
@@ -129,9 +132,7 @@ impl Transport {
                     }
                 }
             };
-            if let Some(limiter) = &self.limiter {
-                limiter.until_ready().await;
-            }
+            self.rate.admit(&self.rate_key, self.limits).await?;
             // After the rate limiter, so a token refreshed while this call waited is used.
             let prepared = self.auth.prepare().await?;
             attempts += 1;

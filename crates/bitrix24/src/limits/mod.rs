@@ -3,12 +3,22 @@
 //! - [`rate`]: the request rate. The cloud drains a per-portal bucket at 2 requests/s and
 //!   refuses with 503 past 50 (Enterprise: 5/s, 250). A GCRA limiter with the same numbers lets
 //!   a client burst like the bucket allows and then paces it at the drain rate.
+//! - [`budget`]: where that limiter's state lives: in this process ([`LocalRateBudget`], the
+//!   default), or shared by many processes ([`RateBudget`] implementations such as
+//!   `PostgresRateBudget` with the `postgres` feature).
 //! - [`operating`]: the operating time. Each method's run time over 10 minutes is capped (480 s
 //!   on the cloud), counted per sub-command inside a `batch`. Calls wait when the reported use
 //!   plus what is already in flight would reach the cap, instead of getting a 429.
 
+mod budget;
 pub(crate) mod operating;
+#[cfg(feature = "postgres")]
+mod postgres;
 pub(crate) mod rate;
 
+pub use budget::{LocalRateBudget, RateBudget};
 pub(crate) use operating::OperatingTracker;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::PostgresRateBudget;
 pub use rate::RateLimits;

@@ -10,15 +10,22 @@
 //! - [`MemoryStore`]: one process, nothing survives a restart (tests, short jobs).
 //! - [`FileStore`]: one JSON file, atomic replace, mode 0600, a lock file for the section.
 //! - `SqliteStore` (feature `sqlite`): one table; `BEGIN IMMEDIATE` is the section.
+//! - `PostgresStore` (feature `postgres`): one table shared by processes on many machines; a
+//!   per-portal advisory lock is the section.
 
 mod file;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 pub use crate::auth::tokens::TokenRecord;
 pub use file::FileStore;
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use sqlite::SqliteStore;

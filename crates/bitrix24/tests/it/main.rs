@@ -10,6 +10,8 @@ mod oauth_support;
 mod offline_support;
 #[cfg(feature = "axum")]
 mod portals_support;
+#[cfg(feature = "postgres")]
+mod postgres_support;
 
 mod batch;
 mod bulk;
@@ -32,6 +34,10 @@ mod oauth;
 mod phone;
 #[cfg(feature = "axum")]
 mod portals;
+#[cfg(feature = "postgres")]
+mod postgres_budget;
+#[cfg(feature = "postgres")]
+mod postgres_tokens;
 mod refresh_race;
 mod retries;
 mod secrets;

@@ -22,3 +22,10 @@ fn sqlite_tests() {
 fn phone_tests() {
     panic!("built without the phone feature: cargo test -p bitrix24 --features phone");
 }
+
+#[cfg(not(feature = "postgres"))]
+#[test]
+#[ignore = "needs --features postgres (and a server: eval \"$(.ci/postgres start)\"): postgres_tokens, postgres_budget"]
+fn postgres_tests() {
+    panic!("built without the postgres feature: cargo test -p bitrix24 --features postgres");
+}

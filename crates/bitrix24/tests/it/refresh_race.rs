@@ -77,7 +77,7 @@ async fn a_hundred_token_requests_near_expiry_cause_one_refresh() {
 
 /// Two session instances over two store instances on one file share nothing in memory:
 /// only the store's cross-process section keeps them to one refresh.
-async fn separate_instances_refresh_once(
+pub(crate) async fn separate_instances_refresh_once(
     sb: &Sandbox,
     a: Arc<dyn TokenStore>,
     b: Arc<dyn TokenStore>,

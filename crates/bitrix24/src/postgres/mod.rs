@@ -1,0 +1,113 @@
+//! PostgreSQL shared by any number of processes on any number of machines (feature
+//! `postgres`): one [`Database`] (a connection pool whose schema is migrated on open) backs
+//! the [`PostgresStore`](crate::store::PostgresStore) of tokens and the shared request-rate
+//! budget [`PostgresRateBudget`](crate::PostgresRateBudget).
+//!
+//! The driver is tokio-postgres with a deadpool pool, both re-exported here, so a
+//! [`Database::from_pool`] built with TLS (for example `tokio-postgres-rustls`) or other pool
+//! settings needs no second copy of either crate.
+
+mod migrations;
+
+pub use deadpool_postgres;
+pub use tokio_postgres;
+
+use crate::error::{Error, ErrorKind, Result};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use std::str::FromStr;
+
+/// Connections a pool opened by [`Database::connect`] keeps at most.
+pub const DEFAULT_POOL_SIZE: usize = 16;
+
+/// A PostgreSQL database holding this crate's tables (`bitrix24_*`), migrated to the schema
+/// this version ships. Cheap to clone; clones share the pool.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+}
+
+impl Database {
+    /// Connects to `url` (`postgres://user:password@host:port/dbname`, or any form
+    /// tokio-postgres accepts) without TLS, with a pool of [`DEFAULT_POOL_SIZE`] connections,
+    /// and migrates the schema. For TLS, build the pool yourself and use
+    /// [`Database::from_pool`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when `url` is not a PostgreSQL URL; [`ErrorKind::Database`]
+    /// when the server cannot be reached or the schema cannot be migrated.
+    pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with_pool_size(url, DEFAULT_POOL_SIZE).await
+    }
+
+    /// [`Database::connect`] with a pool of at most `size` connections (at least 1).
+    ///
+    /// # Errors
+    /// As [`Database::connect`].
+    pub async fn connect_with_pool_size(url: &str, size: usize) -> Result<Self> {
+        // The URL may hold a password: the error names what is wrong, never the URL.
+        let config = tokio_postgres::Config::from_str(url).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                "the PostgreSQL URL cannot be read (expected postgres://user@host:port/dbname)",
+            )
+            .with_source(e)
+        })?;
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(size.max(1))
+            .build()
+            .map_err(|e| pg_error("cannot build the PostgreSQL connection pool", e))?;
+        Self::from_pool(pool).await
+    }
+
+    /// A database over a pool you built (TLS, sizes, timeouts); migrates the schema.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Database`] when no connection can be had or the schema cannot be
+    /// migrated (for example because it is newer than this version of the crate).
+    pub async fn from_pool(pool: Pool) -> Result<Self> {
+        let db = Self { pool };
+        let mut client = db.client().await?;
+        migrations::migrate(&mut client).await?;
+        Ok(db)
+    }
+
+    /// The pool, for queries of your own.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// A pooled connection.
+    pub(crate) async fn client(&self) -> Result<Object> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| pg_error("cannot get a PostgreSQL connection", e))
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The pool's configuration holds the password: only its size is shown.
+        let status = self.pool.status();
+        f.debug_struct("Database")
+            .field("pool_size", &status.max_size)
+            .field("connections", &status.size)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A database failure: what failed, with the driver's error as the cause (the server's
+/// message; the crate never puts a token into a query's text, only into parameters).
+pub(crate) fn pg_error(
+    what: impl Into<String>,
+    cause: impl std::error::Error + Send + Sync + 'static,
+) -> Error {
+    Error::new(ErrorKind::Database, what).with_source(cause)
+}

@@ -1,0 +1,160 @@
+//! The request-rate budget in PostgreSQL: clients that share nothing but the database (each
+//! its own pool, as separate processes and machines have) keep to one portal bucket.
+
+use crate::postgres_support::fresh_database;
+use bitrix24::postgres::Database;
+use bitrix24::{Client, PostgresRateBudget, RateBudget, RateLimits, RetryPolicy};
+use bitrix24_sandbox::{Limits, Sandbox};
+use std::sync::Arc;
+use std::time::Duration;
+
+const CLIENTS: usize = 12;
+
+async fn standard_sandbox() -> Sandbox {
+    Sandbox::builder()
+        .limits(Limits::Standard)
+        .start()
+        .await
+        .expect("sandbox")
+}
+
+/// Twelve clients, each with its own connection pool, run `per_client` `crm.lead.add` calls
+/// at once, without retries (a 503 surfaces as a failed call); returns the failed calls.
+async fn twelve_clients_add_leads(
+    sb: &Sandbox,
+    budgets: Vec<Option<Arc<dyn RateBudget>>>,
+    per_client: usize,
+) -> usize {
+    let clients: Vec<Client> = budgets
+        .into_iter()
+        .map(|budget| {
+            let b = Client::builder()
+                .webhook(&sb.webhook_url())
+                .limits(RateLimits::standard())
+                .retry(RetryPolicy::none());
+            match budget {
+                Some(budget) => b.rate_budget(budget),
+                None => b,
+            }
+            .build()
+            .expect("client")
+        })
+        .collect();
+    let calls = clients.iter().enumerate().flat_map(|(i, c)| {
+        (0..per_client).map(move |j| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                c.call_raw(
+                    "crm.lead.add",
+                    &serde_json::json!({"fields": {"TITLE": format!("lead {i}-{j}")}}),
+                )
+                .await
+            })
+        })
+    });
+    let mut failed = 0;
+    for call in futures::future::join_all(calls).await {
+        if call.expect("join").is_err() {
+            failed += 1;
+        }
+    }
+    failed
+}
+
+/// 12 × 10 `crm.lead.add` under standard limits (2/s, burst 50) through one budget in
+/// PostgreSQL: the portal refuses none. Paced at 2/s after the burst, it takes about 35 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_clients_sharing_a_postgres_budget_get_no_503() {
+    let sb = standard_sandbox().await;
+    let url = fresh_database().await;
+    let mut budgets: Vec<Option<Arc<dyn RateBudget>>> = Vec::new();
+    for _ in 0..CLIENTS {
+        let db = Database::connect_with_pool_size(&url, 4)
+            .await
+            .expect("connect");
+        budgets.push(Some(Arc::new(PostgresRateBudget::new(db))));
+    }
+    let failed = twelve_clients_add_leads(&sb, budgets, 10).await;
+    let refused = sb.refused_by_rate_limit();
+    println!("12 clients x 10 crm.lead.add on a PostgreSQL budget: {refused} responses 503");
+    assert_eq!(refused, 0, "responses 503 from the portal");
+    assert_eq!(failed, 0, "failed calls");
+    assert_eq!(sb.requests_by_method().get("crm.lead.add"), Some(&120));
+}
+
+/// The control experiment, which shows the test above can fail: the same clients with a
+/// bucket each overrun the portal's at once (12 × 5 = 60 requests against a burst of 50).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twelve_clients_with_a_bucket_each_are_refused() {
+    let sb = standard_sandbox().await;
+    let failed = twelve_clients_add_leads(&sb, vec![None; CLIENTS], 5).await;
+    assert!(sb.refused_by_rate_limit() > 0, "no 503 at all");
+    assert!(failed > 0);
+}
+
+/// GCRA in the row: the burst goes at once, then each reservation is one interval later;
+/// another key, or the same portal in another egress group, has its own bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reservations_follow_the_bucket_per_key() {
+    let url = fresh_database().await;
+    let budget = PostgresRateBudget::connect(&url).await.expect("connect");
+    // 1/s, burst 3 less the margin of one: two at once, then one a second.
+    let limits = RateLimits::custom(1.0, 3);
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        waits.push(budget.reserve("portal", limits).await.expect("reserve"));
+    }
+    assert_eq!(&waits[..2], &[Duration::ZERO, Duration::ZERO], "{waits:?}");
+    for (n, w) in waits[2..].iter().enumerate() {
+        let expected = (n + 1) as f64;
+        assert!(
+            (w.as_secs_f64() - expected).abs() < 0.25,
+            "reservation {} waits {w:?}, not about {expected} s",
+            n + 2
+        );
+    }
+    let other = budget.reserve("other", limits).await.expect("reserve");
+    assert_eq!(other, Duration::ZERO, "another key has its own bucket");
+    assert_eq!(
+        budget
+            .reserve("portal", RateLimits::off())
+            .await
+            .expect("off"),
+        Duration::ZERO
+    );
+}
+
+/// The egress group is part of the key: two clients of one portal in two groups do not
+/// book each other's slots, two in the same group do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn egress_groups_have_separate_buckets() {
+    let url = fresh_database().await;
+    let budget = Arc::new(PostgresRateBudget::connect(&url).await.expect("connect"));
+    let limits = RateLimits::custom(0.01, 2); // one at once, then one per 100 s
+    let client = |group: &str| {
+        Client::builder()
+            .webhook("http://127.0.0.1:9/rest/1/secret/")
+            .limits(limits)
+            .rate_budget(budget.clone())
+            .egress_group(group)
+            .retry(RetryPolicy::none())
+            .build()
+            .expect("client")
+    };
+    // Each client's first call takes its group's only slot (the call itself then fails: no
+    // portal listens there). A second client of the same group would wait 100 s.
+    for group in ["dc-1", "dc-2"] {
+        let c = client(group);
+        let r = tokio::time::timeout(Duration::from_secs(10), c.call_raw("server.time", &()))
+            .await
+            .expect("admitted at once: its group's bucket was empty");
+        assert!(r.is_err());
+    }
+    let same = client("dc-1");
+    let waited = tokio::time::timeout(
+        Duration::from_millis(500),
+        same.call_raw("server.time", &()),
+    )
+    .await;
+    assert!(waited.is_err(), "dc-1's bucket was already booked");
+}

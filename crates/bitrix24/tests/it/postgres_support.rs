@@ -1,0 +1,46 @@
+//! The PostgreSQL the `postgres` feature's tests run against: the server named by
+//! `BITRIX24_TEST_POSTGRES`, a fresh database per test. Without the variable every such test
+//! fails and says how to start one; none is skipped.
+
+use bitrix24::postgres::tokio_postgres;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub const URL_ENV: &str = "BITRIX24_TEST_POSTGRES";
+
+/// The server's URL from the environment; panics with the way to start one.
+pub fn server_url() -> String {
+    match std::env::var(URL_ENV) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => panic!(
+            "{URL_ENV} is not set: the tests of the `postgres` feature need a PostgreSQL server. \
+             Start a throwaway one from the workspace root with\n    eval \"$(.ci/postgres start)\"\n\
+             (it installs Debian's postgresql when missing and prints the export), then run the \
+             tests again; `.ci/postgres stop` removes it. See the README, section Tests."
+        ),
+    }
+}
+
+/// Creates an empty database for one test and returns its URL (same server and user).
+pub async fn fresh_database() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let url = server_url();
+    let name = format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        rand::random::<u32>()
+    );
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {URL_ENV} ({e}): is the server running?"));
+    let task = tokio::spawn(connection);
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create the test database");
+    drop(client);
+    let _ = task.await;
+    let mut out = url::Url::parse(&url).expect("a postgres:// URL");
+    out.set_path(&format!("/{name}"));
+    out.to_string()
+}
