@@ -5,7 +5,7 @@ use crate::batch::{chunked, pipeline, Batch, BatchResults, IntoBatchCommand, Pip
 use crate::decode::decode_value;
 use crate::encode;
 use crate::error::{Error, ErrorKind, Result};
-use crate::limits::{LocalRateBudget, OperatingTracker, RateBudget, RateLimits};
+use crate::limits::{LocalRateBudget, OperatingBudget, OperatingTracker, RateBudget, RateLimits};
 use crate::response::Response;
 use crate::retry::{is_read_method, RetryBudget, RetryPolicy};
 use crate::stats::Stats;
@@ -195,6 +195,7 @@ pub struct ClientBuilder {
     limits: RateLimits,
     rate_budget: Option<Arc<dyn RateBudget>>,
     egress_group: Option<String>,
+    operating_budget: Option<Arc<dyn OperatingBudget>>,
     retry: RetryPolicy,
     timeout: Duration,
     user_agent: String,
@@ -209,6 +210,7 @@ impl Default for ClientBuilder {
             limits: RateLimits::standard(),
             rate_budget: None,
             egress_group: None,
+            operating_budget: None,
             retry: RetryPolicy::default(),
             // The cloud cuts a request off after 60 s; leave room for the answer to arrive.
             timeout: Duration::from_secs(75),
@@ -266,6 +268,16 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares the operating-time reports of this client's answers through `budget`, and
+    /// takes in the others' before each call (default: none, this client knows only its own
+    /// answers). Clients of one app or webhook on one portal given one budget wait for a
+    /// method's window together: across processes and machines `PostgresOperatingBudget`
+    /// (feature `postgres`), in one process an `Arc<LocalOperatingBudget>`.
+    pub fn operating_budget(mut self, budget: Arc<dyn OperatingBudget>) -> Self {
+        self.operating_budget = Some(budget);
+        self
+    }
+
     /// The retry policy (default [`RetryPolicy::default`]).
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -318,6 +330,7 @@ impl ClientBuilder {
                 .map_err(Error::transport)?,
         };
         let portal = auth.portal_key();
+        let caller_key = auth.caller_key();
         let rate_key = match &self.egress_group {
             Some(group) => format!("{portal} egress={group}"),
             None => portal,
@@ -331,6 +344,8 @@ impl ClientBuilder {
                     .unwrap_or_else(|| Arc::new(LocalRateBudget::new())),
                 rate_key,
                 limits: self.limits,
+                shared_operating: self.operating_budget,
+                caller_key,
                 operating: OperatingTracker::new(self.operating_limit, self.operating_limit * 0.05),
                 budget: RetryBudget::new(self.retry.budget_ratio),
                 retry: self.retry,

@@ -144,9 +144,11 @@ mod transport;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{ApiErrorCode, Error, ErrorKind, Result};
+pub use limits::{
+    LocalOperatingBudget, LocalRateBudget, OperatingBudget, OperatingReport, RateBudget, RateLimits,
+};
 #[cfg(feature = "postgres")]
-pub use limits::PostgresRateBudget;
-pub use limits::{LocalRateBudget, RateBudget, RateLimits};
+pub use limits::{PostgresOperatingBudget, PostgresRateBudget};
 pub use response::{Response, Time};
 pub use retry::RetryPolicy;
 /// Secrets (client secret, tokens) are `secrecy::SecretString`; read one with

@@ -8,7 +8,7 @@
 
 use crate::auth::{Auth, Prepared};
 use crate::error::{ApiErrorCode, Error, ErrorKind, Result};
-use crate::limits::{operating, OperatingTracker, RateBudget, RateLimits};
+use crate::limits::{operating, OperatingBudget, OperatingTracker, RateBudget, RateLimits};
 use crate::response::{decode_envelope, Response, Time};
 use crate::retry::{self, Decision, Failure, RetryBudget, RetryPolicy, Situation};
 use crate::stats::{Count, Counters};
@@ -29,6 +29,9 @@ pub(crate) struct Transport {
     pub(crate) rate: Arc<dyn RateBudget>,
     pub(crate) rate_key: String,
     pub(crate) limits: RateLimits,
+    /// Where operating-time reports are shared, and the caller's key there.
+    pub(crate) shared_operating: Option<Arc<dyn OperatingBudget>>,
+    pub(crate) caller_key: String,
     pub(crate) operating: OperatingTracker,
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: RetryBudget,
@@ -120,6 +123,7 @@ impl Transport {
         let mut attempts = 0u32;
         let mut refreshed = false;
         loop {
+            self.take_shared_reports(&units).await?;
             let admission = loop {
                 match self.operating.admit(&units, Instant::now()) {
                     Ok(admission) => break admission,
@@ -148,6 +152,7 @@ impl Transport {
                 Ok(answer) => {
                     self.budget.deposit();
                     self.record_times(call, &answer);
+                    self.share_reports(&units).await;
                     if let Some(op) = answer.time.as_ref().and_then(|t| t.operating) {
                         span.record("operating", op);
                     }
@@ -207,6 +212,39 @@ impl Transport {
                     };
                     tokio::time::sleep(delay).await;
                 }
+            }
+        }
+    }
+
+    /// Before a call: the newest operating-time reports other clients shared for its methods.
+    async fn take_shared_reports(&self, units: &[(String, u32)]) -> Result<()> {
+        let Some(shared) = &self.shared_operating else {
+            return Ok(());
+        };
+        let methods: Vec<String> = units.iter().map(|(m, _)| m.clone()).collect();
+        let reports = shared.load(&self.caller_key, &methods).await?;
+        let now = Instant::now();
+        for (method, report) in methods.iter().zip(reports) {
+            if let Some(report) = report {
+                self.operating.merge(method, &report, now);
+            }
+        }
+        Ok(())
+    }
+
+    /// After an answer: what the tracker now knows of the call's methods, for other clients.
+    /// A failure to share is logged, not returned: the call itself succeeded.
+    async fn share_reports(&self, units: &[(String, u32)]) {
+        let Some(shared) = &self.shared_operating else {
+            return;
+        };
+        let now = Instant::now();
+        for (method, _) in units {
+            let Some(report) = self.operating.report(method, now) else {
+                continue;
+            };
+            if let Err(e) = shared.store(&self.caller_key, method, report).await {
+                tracing::warn!(error = %e, "could not share the operating-time report");
             }
         }
     }

@@ -84,6 +84,19 @@ impl Auth {
         }
     }
 
+    /// A key that names the caller on the portal, for the operating-time budget the portal
+    /// keeps per app or webhook: the portal and the app's `client_id`, or the portal and the
+    /// webhook's user (never its secret; two webhooks of one user share the key, which only
+    /// errs on the cautious side).
+    pub(crate) fn caller_key(&self) -> String {
+        match self {
+            Auth::Webhook(w) => format!("{} webhook={}", w.portal_host(), w.user_id()),
+            Auth::OAuth(session) => {
+                format!("{} app={}", session.portal_key(), session.app().client_id())
+            }
+        }
+    }
+
     /// A key that identifies the portal, for per-portal rate limiting.
     pub(crate) fn portal_key(&self) -> String {
         match self {

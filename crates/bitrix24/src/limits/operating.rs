@@ -11,6 +11,7 @@
 //! much dropped out (one minute of ten), so it sends one call alone and learns the new sum
 //! from its answer.
 
+use super::operating_budget::OperatingReport;
 use crate::response::Time;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -166,6 +167,39 @@ impl OperatingTracker {
         m.resets = resets.or(m.resets);
     }
 
+    /// Takes in a report shared by other clients (see
+    /// [`OperatingBudget`](crate::OperatingBudget)): the larger of the two sums, the later
+    /// reset, the larger cost estimate. Before the first own answer it is all there is.
+    pub(crate) fn merge(&self, method: &str, report: &OperatingReport, now: Instant) {
+        let mut map = self.lock();
+        let m = map.entry(method.to_ascii_lowercase()).or_default();
+        let resets = report.resets_in.map(|r| now + r);
+        m.operating = Some(
+            m.operating
+                .map_or(report.operating, |o| o.max(report.operating)),
+        );
+        m.resets = match (m.resets, resets) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        m.cost = if m.seen {
+            m.cost.max(report.cost)
+        } else {
+            report.cost
+        };
+        m.seen = true;
+    }
+
+    /// What this tracker knows of `method`, as a report to share; `None` before an answer.
+    pub(crate) fn report(&self, method: &str, now: Instant) -> Option<OperatingReport> {
+        let m = *self.lock().get(&method.to_ascii_lowercase())?;
+        Some(OperatingReport::new(
+            m.operating?,
+            m.resets.map(|at| at.saturating_duration_since(now)),
+            m.cost,
+        ))
+    }
+
     /// The wait until `method`'s window resets, as last reported.
     pub(crate) fn reset_in(&self, method: &str, now: Instant) -> Option<Duration> {
         let m = *self.lock().get(&method.to_ascii_lowercase())?;
@@ -241,6 +275,22 @@ mod tests {
         t.record("m", &time(40.0, 1011.0, 1070, 1.0), later);
         drop(probe);
         assert!(t.admit(&single("m"), later).is_ok());
+    }
+
+    #[test]
+    fn a_shared_report_makes_a_fresh_tracker_wait() {
+        let t = OperatingTracker::new(100.0, 5.0);
+        let now = Instant::now();
+        assert!(t.report("m", now).is_none());
+        let shared = OperatingReport::new(97.0, Some(Duration::from_secs(30)), 1.0);
+        t.merge("M", &shared, now);
+        let w = t.admit(&single("m"), now).unwrap_err();
+        assert!((w.as_secs_f64() - 30.0).abs() < 0.01, "{w:?}");
+        let back = t.report("m", now).unwrap();
+        assert_eq!((back.operating, back.cost), (97.0, 1.0));
+        // A smaller shared sum never lowers what this tracker saw itself.
+        t.merge("m", &OperatingReport::new(10.0, None, 0.1), now);
+        assert_eq!(t.report("m", now).unwrap().operating, 97.0);
     }
 
     #[test]

@@ -1,9 +1,13 @@
-//! The request-rate budget in PostgreSQL: clients that share nothing but the database (each
-//! its own pool, as separate processes and machines have) keep to one portal bucket.
+//! The request-rate and operating-time budgets in PostgreSQL: clients that share nothing but
+//! the database (each its own pool, as separate processes and machines have) keep to one
+//! portal bucket and one operating window.
 
 use crate::postgres_support::fresh_database;
 use bitrix24::postgres::Database;
-use bitrix24::{Client, PostgresRateBudget, RateBudget, RateLimits, RetryPolicy};
+use bitrix24::{
+    Client, OperatingBudget, PostgresOperatingBudget, PostgresRateBudget, RateBudget, RateLimits,
+    RetryPolicy,
+};
 use bitrix24_sandbox::{Limits, Sandbox};
 use std::sync::Arc;
 use std::time::Duration;
@@ -157,4 +161,72 @@ async fn egress_groups_have_separate_buckets() {
     )
     .await;
     assert!(waited.is_err(), "dc-1's bucket was already booked");
+}
+
+/// Two clients of one webhook, sharing nothing but the database: once the first has brought
+/// `user.current` near its operating cap, the second, which never called it, waits for the
+/// window instead of sending (and running into 429); without the shared budget it sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_operating_budget_holds_back_a_client_that_never_called() {
+    let sb = crate::client_support::sandbox().await;
+    sb.set_operating_limit(1.0);
+    sb.set_faults(bitrix24_sandbox::FaultConfig {
+        latency_ms: 300,
+        only_methods: Some(vec!["user.current".into()]),
+        ..bitrix24_sandbox::FaultConfig::default()
+    });
+    let url = fresh_database().await;
+    let client = |budget: Option<Arc<dyn OperatingBudget>>| {
+        let b = Client::builder()
+            .webhook(&sb.webhook_url())
+            .limits(RateLimits::off())
+            .operating_limit(1.0)
+            .retry(RetryPolicy::none());
+        match budget {
+            Some(budget) => b.operating_budget(budget),
+            None => b,
+        }
+        .build()
+        .expect("client")
+    };
+    let shared = || async {
+        let db = Database::connect_with_pool_size(&url, 2)
+            .await
+            .expect("connect");
+        Some(Arc::new(PostgresOperatingBudget::new(db)) as Arc<dyn OperatingBudget>)
+    };
+    let first = client(shared().await);
+    // 0.3 s each: after the 4th call the method has used 1.2 s > 1.0 s.
+    let mut used = 0.0;
+    let mut sent = 0;
+    while used < 0.95 {
+        let r = first
+            .call_raw("user.current", &())
+            .await
+            .expect("never a 429");
+        used = r.time.and_then(|t| t.operating).unwrap_or_default();
+        sent += 1;
+        assert!(sent < 10, "operating never grew: {used}");
+    }
+    let second = client(shared().await);
+    let before = sb.http_requests();
+    let blocked = tokio::time::timeout(
+        Duration::from_millis(800),
+        second.call_raw("user.current", &()),
+    )
+    .await;
+    assert!(blocked.is_err(), "the second client waits for the window");
+    assert_eq!(sb.http_requests(), before, "nothing was sent, so no 429");
+    second
+        .call_raw("profile", &())
+        .await
+        .expect("other methods go");
+
+    // The control: a client without the shared reports sends, and the portal refuses it.
+    let alone = client(None);
+    let e = alone
+        .call_raw("user.current", &())
+        .await
+        .expect_err("429 from the portal");
+    assert_eq!(e.status(), Some(429), "{e}");
 }
