@@ -59,7 +59,7 @@ pub(crate) fn render(
     rec: &Record,
     ufs: &[userfield::UfDef],
     with_fm: bool,
-) -> Value {
+) -> Result<Value, ApiError> {
     let offset = call.portal.config.utc_offset;
     let original = original_uf_names(call);
     let mut item = Map::new();
@@ -69,9 +69,8 @@ pub(crate) fn render(
         }
     }
     if kind == Kind::Deal {
-        // The bindings in card order; a read failure shows as no contacts rather than
-        // failing the whole answer (the call's own transaction just wrote them).
-        let ids = super::binding::store::contact_ids(call.db, rec.id).unwrap_or_default();
+        // The bindings in card order.
+        let ids = super::binding::store::contact_ids(call.db, rec.id)?;
         item.insert("contactIds".into(), json!(ids));
     }
     item.insert("entityTypeId".into(), json!(kind.type_id()));
@@ -100,14 +99,14 @@ pub(crate) fn render(
         };
         item.insert(key, value);
     }
-    Value::Object(item)
+    Ok(Value::Object(item))
 }
 
 /// One full item (every field, multifield and user field) or `NOT_FOUND`.
 pub(crate) fn load(call: &Call<'_>, kind: Kind, id: i64) -> Result<Value, ApiError> {
     let rec = store::get(call.db, kind, id)?.ok_or_else(not_found)?;
     let ufs = userfield::defs(call.db, kind)?;
-    let mut item = render(call, kind, &rec, &ufs, true);
+    let mut item = render(call, kind, &rec, &ufs, true)?;
     // Empty user fields are present too, as `null`.
     if let Value::Object(map) = &mut item {
         let original = original_uf_names(call);

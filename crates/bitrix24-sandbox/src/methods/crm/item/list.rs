@@ -199,7 +199,7 @@ pub fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
         page.rows
             .iter()
             .map(|r| super::render(call, kind, r, &ufs, with_fm))
-            .collect()
+            .collect::<Result<_, _>>()?
     };
     let result = json!({ "items": items });
     if start < 0 {
