@@ -24,6 +24,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Many processes on many machines can serve the same portals: over a `PostgresStore`
+//! (feature `postgres`) every registry sees every install, each portal refreshes once however
+//! many processes call it, under a lock of that portal alone (a refresh that hangs holds back
+//! no other portal), and [`Portals::with_client_settings`] can hand every client one shared
+//! `PostgresRateBudget` and `PostgresOperatingBudget`.
+//!
 //! The application token is kept in the portal's token record
 //! ([`TokenRecord::application_token`](crate::store::TokenRecord::application_token)), written
 //! with the first pair in one save under the portal's lock. Stores written by earlier versions
