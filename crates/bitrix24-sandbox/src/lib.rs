@@ -45,6 +45,7 @@ pub mod php;
 pub mod schema;
 pub mod serve;
 pub mod state;
+pub mod testing;
 pub mod tls;
 
 pub use auth::apps::{App, AppRegistration, Webhook};

@@ -42,6 +42,7 @@ mod postgres_portals;
 mod postgres_tokens;
 mod refresh_race;
 mod retries;
+mod sandbox_helpers;
 mod secrets;
 mod token_stores;
 mod typed;

@@ -39,7 +39,8 @@ pub(super) async fn dance(
     .with_redirect_uri(REDIRECT_URI);
 
     let state = State::new();
-    let location = press_allow(&app, &state).await?;
+    // The sandbox plays the user's browser: the consent page, Allow as the admin (user 1).
+    let location = sandbox.consent(&app, &state, 1).await?;
     // The state is checked before anything else in the redirect is trusted: a redirect that
     // does not carry ours could have been forged by another site.
     let redirect = parse_redirect(&location, &state)?;
@@ -68,69 +69,6 @@ pub(super) async fn dance(
         ),
     );
     Ok(session)
-}
-
-/// Plays the user's browser: GET the consent page, POST its form with `decision=allow`, and
-/// return the redirect's `Location`.
-async fn press_allow(app: &OAuthApp, state: &State) -> CliResult<String> {
-    // Redirects are not followed: the Location is the answer we want, and nothing listens
-    // at the redirect URI.
-    let browser = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| CliError::Other(format!("cannot build an HTTP client: {e}")))?;
-    let page = browser
-        .get(app.authorize_url(state))
-        .send()
-        .await
-        .map_err(network)?
-        .text()
-        .await
-        .map_err(network)?;
-    let mut form = Vec::new();
-    for name in ["client_id", "state", "user_id", "token"] {
-        let value = hidden_field(&page, name)
-            .ok_or_else(|| CliError::Other(format!("the consent page has no `{name}` field")))?;
-        form.push((name, value));
-    }
-    form.push(("decision", "allow".to_string()));
-    let action = app
-        .portal()
-        .join("oauth/authorize/")
-        .map_err(|e| CliError::Other(format!("bad portal URL: {e}")))?;
-    let resp = browser
-        .post(action)
-        .form(&form)
-        .send()
-        .await
-        .map_err(network)?;
-    let status = resp.status().as_u16();
-    resp.headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .map(str::to_string)
-        .ok_or_else(|| {
-            CliError::Other(format!(
-                "pressing Allow answered HTTP {status} without a redirect"
-            ))
-        })
-}
-
-/// The value of `<input type="hidden" name="NAME" value="...">` on the consent page, with
-/// the page's HTML escaping undone.
-fn hidden_field(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let rest = html.get(start..)?;
-    let value = rest.get(..rest.find('"')?)?;
-    Some(
-        value
-            .replace("&quot;", "\"")
-            .replace("&#39;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&"),
-    )
 }
 
 /// Moves the portal's clock past the access token's life and makes a call: the portal
@@ -206,14 +144,6 @@ fn file_mode(path: &Path) -> u32 {
     }
 }
 
-fn network(e: reqwest::Error) -> CliError {
-    // Without the URL: the authorize URL carries the state.
-    CliError::Network(format!(
-        "the sandbox could not be reached: {}",
-        e.without_url()
-    ))
-}
-
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -224,19 +154,6 @@ fn now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hidden_fields_are_read_and_unescaped() {
-        let html = r#"<input type="hidden" name="state" value="a&amp;b&quot;c">
-            <input type="hidden" name="token" value="t1">"#;
-        assert_eq!(hidden_field(html, "state").as_deref(), Some("a&b\"c"));
-        assert_eq!(hidden_field(html, "token").as_deref(), Some("t1"));
-        assert_eq!(hidden_field(html, "user_id"), None);
-        assert_eq!(
-            hidden_field(r#"name="state" value="unterminated"#, "state"),
-            None
-        );
-    }
 
     #[test]
     fn text_reads_strings_and_numbers() {
