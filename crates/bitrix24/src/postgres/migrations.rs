@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/0001_tokens.sql")),
     (2, include_str!("migrations/0002_rate_budgets.sql")),
     (3, include_str!("migrations/0003_operating_budgets.sql")),
+    (4, include_str!("migrations/0004_offline_leases.sql")),
 ];
 
 /// The advisory-lock key of the migration (a constant of this crate: "b24mgrte").

@@ -36,6 +36,8 @@ mod phone;
 mod portals;
 #[cfg(feature = "postgres")]
 mod postgres_budget;
+#[cfg(feature = "postgres")]
+mod postgres_offline;
 #[cfg(all(feature = "postgres", feature = "axum"))]
 mod postgres_portals;
 #[cfg(feature = "postgres")]

@@ -25,7 +25,7 @@ fn phone_tests() {
 
 #[cfg(not(feature = "postgres"))]
 #[test]
-#[ignore = "needs --features postgres (and a server: eval \"$(.ci/postgres start)\"): postgres_tokens, postgres_budget, postgres_portals (also axum)"]
+#[ignore = "needs --features postgres (and a server: eval \"$(.ci/postgres start)\"): postgres_tokens, postgres_budget, postgres_offline, postgres_portals (also axum)"]
 fn postgres_tests() {
     panic!("built without the postgres feature: cargo test -p bitrix24 --features postgres");
 }

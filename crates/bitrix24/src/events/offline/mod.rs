@@ -8,6 +8,9 @@
 //! that batch again first, so an event may be handled twice but is never lost. Make the
 //! handler idempotent (the queue keeps one row per object, with its latest state).
 //!
+//! A fleet of workers over many portals takes turns per portal with `OfflineLeases`
+//! (feature `postgres`), which also keeps each portal's checkpoint.
+//!
 //! The queue needs app (OAuth) auth as an administrator, an offline binding
 //! ([`bind`](super::bind::bind) with [`Binding::offline`](super::bind::Binding::offline)) and,
 //! on the real portal, a plan with `rest_offline_extended` for `clear=0`.
@@ -31,9 +34,14 @@
 
 mod checkpoint;
 pub(crate) mod event;
+#[cfg(feature = "postgres")]
+mod lease;
 
 pub use checkpoint::{Checkpoint, FileCheckpoint, MemoryCheckpoint};
 pub use event::OfflineEvent;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use lease::{LeaseCheckpoint, OfflineLeases};
 
 use crate::client::Client;
 use crate::encode;
