@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+mod hints;
+
 type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What kind of failure an [`Error`] is.
@@ -435,6 +437,9 @@ impl fmt::Display for Error {
                 }
                 if let Some(d) = i.description.as_deref().filter(|d| !d.is_empty()) {
                     write!(f, ": {d}")?;
+                }
+                if let Some(hint) = hints::for_code(code) {
+                    write!(f, "; {hint}")?;
                 }
                 if !i.message.is_empty() {
                     write!(f, " ({})", i.message)?;

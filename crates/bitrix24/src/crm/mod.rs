@@ -6,7 +6,9 @@
 //! - [`LeadFields`] and friends: builders for `fields` of add/update, multifields included;
 //! - [`Filter`], [`Select`], [`Order`]: classic list parameters that refuse what the portal
 //!   would silently ignore;
-//! - [`phone`]: the portal's phone normalisation and duplicate search.
+//! - [`phone`]: the portal's phone normalisation and duplicate search;
+//! - [`productrow`], [`catalog`] and [`Owner`]: an order's product rows, the catalog products
+//!   on them, and the record rows, comments and to-dos belong to.
 //!
 //! ```no_run
 //! use bitrix24::crm::phone::find_by_phone;
@@ -45,12 +47,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod catalog;
 pub(crate) mod de;
 mod entity;
 mod fields;
 mod filter;
 mod multifield;
+mod owner;
 pub mod phone;
+pub mod productrow;
 mod select;
 pub mod types;
 
@@ -62,4 +67,5 @@ pub use filter::Filter;
 pub use multifield::{
     EmailType, ImType, Multifield, MultifieldKind, PhoneType, ValueType, WebType,
 };
+pub use owner::Owner;
 pub use select::{Direction, Order, Select};

@@ -21,6 +21,8 @@
 
 mod classic;
 mod items;
+mod product_rows;
 
 pub use classic::{Companies, Contacts, Deals, Leads};
 pub use items::Items;
+pub use product_rows::ProductRows;

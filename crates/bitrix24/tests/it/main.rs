@@ -42,6 +42,7 @@ mod postgres_offline;
 mod postgres_portals;
 #[cfg(feature = "postgres")]
 mod postgres_tokens;
+mod product_rows;
 mod refresh_race;
 mod retries;
 mod sandbox_helpers;

@@ -154,8 +154,17 @@ impl<'de> Deserialize<'de> for Amount {
         match Value::deserialize(d)? {
             Value::String(s) => Self::parse(&s).map_err(D::Error::custom),
             // A JSON number already went through f64 in serde_json; its shortest form is the
-            // best text there is.
-            Value::Number(n) => Self::parse(&n.to_string()).map_err(D::Error::custom),
+            // best text there is. Rust's `Display` writes it without an exponent (serde_json's
+            // own text would say `1e-8` for a product row's smallest price step).
+            Value::Number(n) => {
+                let text = match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                    (Some(i), _, _) => i.to_string(),
+                    (_, Some(u), _) => u.to_string(),
+                    (_, _, Some(f)) if f.is_finite() => f.to_string(),
+                    _ => n.to_string(),
+                };
+                Self::parse(&text).map_err(D::Error::custom)
+            }
             other => Err(D::Error::custom(format!(
                 "expected an amount, found {other}"
             ))),
@@ -240,6 +249,10 @@ mod tests {
         assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{big}\""));
         let n: Amount = serde_json::from_str("1250.5").unwrap();
         assert_eq!(n.as_str(), "1250.5");
+        let tiny: Amount = serde_json::from_str("0.00000001").unwrap();
+        assert_eq!(tiny.as_str(), "0.00000001");
+        let computed: Amount = serde_json::from_str("66666.66666667").unwrap();
+        assert_eq!(computed.as_str(), "66666.66666667");
         assert_eq!(Amount::parse("1 250,50").unwrap().as_str(), "1250.50");
     }
 
