@@ -44,6 +44,9 @@ pub struct IdRange {
 
 /// What happened in a [`RangeStream`]. Ranges are numbered from 0 in the order they were
 /// made (the first ones in ascending ID order; cuts add new numbers).
+///
+/// Deliberately exhaustive: a consumer that journals ranges must handle every event, so a new
+/// one has to be a compile error for it rather than fall into a wildcard arm.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RangeEvent<T> {
     /// Range `range` starts as `bounds` (one event per range the stream starts with, before

@@ -179,3 +179,28 @@ async fn builder_mistakes_fail_before_anything_is_sent() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
     assert_eq!(sb.http_requests(), before, "nothing was sent");
 }
+
+#[tokio::test]
+async fn a_bad_answer_names_the_path_and_type_but_not_the_customer_data() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(path("/rest/1/s/crm.lead.get"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "result": {"ID": "7", "NAME": "Мария", "DATE_CREATE": "Мария +7 903 555-01-02"}
+        })))
+        .mount(&server)
+        .await;
+    let client = bitrix24::Client::from_webhook(&format!("{}/rest/1/s/", server.uri())).unwrap();
+    let id = bitrix24::crm::types::LeadId::new(7).unwrap();
+    let e = client.leads().get(id).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Decode);
+    assert_eq!(e.method(), Some("crm.lead.get"));
+    let shown = e.to_string();
+    assert!(shown.contains("`result.DATE_CREATE`"), "{shown}");
+    assert!(shown.contains("Lead"), "names the type: {shown}");
+    assert!(
+        !shown.contains("Мария") && !shown.contains("903"),
+        "{shown}"
+    );
+}
