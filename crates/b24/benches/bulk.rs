@@ -15,7 +15,10 @@
 //! run on its own sandbox of the same kind (`benches/peers/fast_bitrix24_bulk.py`; it needs
 //! `python3` with `pip install fast_bitrix24`, and says so instead of a figure without it).
 //!
-//! `BENCH_IMPORT`, `BENCH_EXPORT`, `BENCH_BIG_ROWS` and `BENCH_LATENCY_MS` change the sizes.
+//! `BENCH_IMPORT`, `BENCH_EXPORT`, `BENCH_BIG_ROWS` and `BENCH_LATENCY_MS` change the sizes
+//! (`BENCH_IMPORT=0` skips the imports). `BENCH_READERS` sets the sandbox's read-only
+//! connections (default: the builder's; 0 runs every request on the one writer connection, as
+//! before the read path).
 
 use bitrix24_sandbox::{FaultConfig, Limits, Sandbox};
 use std::collections::BTreeMap;
@@ -39,10 +42,19 @@ fn main() {
     let latency = count("BENCH_LATENCY_MS", 300) as u64;
     let dir = tempfile::tempdir().expect("temp dir");
     runtime.block_on(async {
-        println!("bulk work against the sandbox with {latency} ms added to every request");
+        println!(
+            "bulk work against the sandbox with {latency} ms added to every request, {} \
+             read-only connections",
+            std::env::var("BENCH_READERS").unwrap_or_else(|_| format!(
+                "{}",
+                bitrix24_sandbox::builder::DEFAULT_READ_CONNECTIONS
+            ))
+        );
         let rows = count("BENCH_IMPORT", 5_000);
-        import(dir.path(), rows, Limits::Standard, "standard", latency).await;
-        import(dir.path(), rows, Limits::Enterprise, "enterprise", latency).await;
+        if rows > 0 {
+            import(dir.path(), rows, Limits::Standard, "standard", latency).await;
+            import(dir.path(), rows, Limits::Enterprise, "enterprise", latency).await;
+        }
         export(
             dir.path(),
             count("BENCH_EXPORT", 100_000),
@@ -61,12 +73,11 @@ fn main() {
 }
 
 async fn sandbox(limits: Limits, latency: u64) -> Sandbox {
-    let sandbox = Sandbox::builder()
-        .limits(limits)
-        .operating_limit(1e12)
-        .start()
-        .await
-        .expect("sandbox starts");
+    let mut builder = Sandbox::builder().limits(limits).operating_limit(1e12);
+    if let Ok(readers) = std::env::var("BENCH_READERS") {
+        builder = builder.read_connections(readers.parse().expect("BENCH_READERS is a number"));
+    }
+    let sandbox = builder.start().await.expect("sandbox starts");
     sandbox.set_faults(FaultConfig {
         latency_ms: latency,
         ..FaultConfig::default()

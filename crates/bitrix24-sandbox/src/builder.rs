@@ -36,6 +36,9 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    /// The temporary directory for a portal without a data file could not be made.
+    #[error("cannot create a temporary directory for the portal's data (set TMPDIR to a writable directory): {0}")]
+    TempDir(#[source] std::io::Error),
     /// The TLS certificate could not be made or written.
     #[error("cannot set up TLS: {0}")]
     Tls(String),
@@ -49,7 +52,13 @@ pub struct SandboxBuilder {
     addr: SocketAddr,
     tls_cert: Option<PathBuf>,
     faults: FaultConfig,
+    read_connections: usize,
 }
+
+/// Read-only connections a portal opens by default: enough for the parallel exports of the
+/// bulk benchmark (8 chains) to overlap their SQL on a few cores without holding a lot of
+/// page cache per connection.
+pub const DEFAULT_READ_CONNECTIONS: usize = 4;
 
 impl Default for SandboxBuilder {
     fn default() -> Self {
@@ -59,6 +68,7 @@ impl Default for SandboxBuilder {
             addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             tls_cert: None,
             faults: FaultConfig::default(),
+            read_connections: DEFAULT_READ_CONNECTIONS,
         }
     }
 }
@@ -137,6 +147,14 @@ impl SandboxBuilder {
         self
     }
 
+    /// How many read-only connections serve requests that only read (default
+    /// [`DEFAULT_READ_CONNECTIONS`]); 0 runs everything on the one writer connection, and keeps
+    /// a portal without a data file in memory instead of a temporary file.
+    pub fn read_connections(mut self, count: usize) -> Self {
+        self.read_connections = count;
+        self
+    }
+
     /// Faults in force from the start.
     pub fn faults(mut self, faults: FaultConfig) -> Self {
         self.faults = faults;
@@ -151,11 +169,16 @@ impl SandboxBuilder {
                 .map_or(":memory:".into(), |p| p.display().to_string()),
             source,
         };
-        let conn = schema::open(self.data.as_deref()).map_err(|e| db_err(&self.data, e))?;
+        let store = schema::open_store(self.data.as_deref(), self.read_connections).map_err(
+            |e| match e {
+                db::StoreError::Sqlite(e) => db_err(&self.data, e),
+                db::StoreError::TempDir(e) => StartError::TempDir(e),
+            },
+        )?;
         let now = crate::clock::Clock::default().unix();
         let (app, webhook) =
-            init_portal(&conn, &mut self.config, now).map_err(|e| db_err(&self.data, e))?;
-        let portal = Arc::new(Portal::new(self.config.clone(), conn));
+            init_portal(&store.writer, &mut self.config, now).map_err(|e| db_err(&self.data, e))?;
+        let portal = Arc::new(Portal::with_store(self.config.clone(), store));
         portal.faults.set(self.faults.clone());
 
         let listener =

@@ -24,3 +24,9 @@ pub const ALL: [&str; 10] = [
 pub fn open(path: Option<&Path>) -> rusqlite::Result<Connection> {
     db::open(path, &ALL)
 }
+
+/// Opens (or creates) a portal's store with every table and `readers` read-only connections
+/// ([`db::open_store`]).
+pub fn open_store(path: Option<&Path>, readers: usize) -> Result<db::Store, db::StoreError> {
+    db::open_store(path, &ALL, readers)
+}

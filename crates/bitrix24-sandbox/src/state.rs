@@ -2,11 +2,14 @@
 
 use crate::clock::Clock;
 use crate::config::PortalConfig;
+use crate::db::readers::{Reader, Readers};
+use crate::db::Store;
 use crate::faults::Faults;
 use crate::inspector::log::RequestLog;
 use crate::limits::{OperatingLimiter, RateBucket};
 use rusqlite::Connection;
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -30,11 +33,27 @@ pub struct Portal {
     /// The last REST requests, masked, for the inspector.
     pub requests: RequestLog,
     db: Mutex<Connection>,
+    readers: Readers,
+    /// The temporary directory of a portal without a data file; dropped after the
+    /// connections above (fields drop in declaration order).
+    _temp: Option<tempfile::TempDir>,
 }
 
 impl Portal {
-    /// Wraps an opened database.
+    /// Wraps an opened database with no read path: every request runs on `conn`.
     pub fn new(config: PortalConfig, conn: Connection) -> Self {
+        Self::with_store(
+            config,
+            Store {
+                writer: conn,
+                readers: Readers::none(),
+                temp: None,
+            },
+        )
+    }
+
+    /// Wraps an opened store: writes on its writer, reads on its readers.
+    pub fn with_store(config: PortalConfig, store: Store) -> Self {
         Self {
             rate: RateBucket::new(config.limits),
             operating: OperatingLimiter::new(config.operating_limit),
@@ -43,7 +62,9 @@ impl Portal {
             clock: Clock::default(),
             faults: Faults::default(),
             stats: Stats::default(),
-            db: Mutex::new(conn),
+            db: Mutex::new(store.writer),
+            readers: store.readers,
+            _temp: store.temp,
         }
     }
 
@@ -53,9 +74,50 @@ impl Portal {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// A connection for a request that only reads: one of the read-only connections (waiting
+    /// for one when all are busy), or the writer when the portal has no read path. It sees
+    /// every write committed before it was taken.
+    pub fn read_db(&self) -> ReadDb<'_> {
+        match self.readers.get() {
+            Some(reader) => ReadDb::Reader(reader),
+            None => ReadDb::Writer(self.db()),
+        }
+    }
+
+    /// How many read-only connections the portal has (0: everything runs on the writer).
+    pub fn read_connections(&self) -> usize {
+        self.readers.len()
+    }
+
     /// Sandbox time in whole unix seconds.
     pub fn unix(&self) -> i64 {
         self.clock.unix()
+    }
+}
+
+/// The connection a read runs on (see [`Portal::read_db`]).
+#[derive(Debug)]
+pub enum ReadDb<'a> {
+    /// A read-only connection of the pool.
+    Reader(Reader<'a>),
+    /// The writer, for a portal without a read path.
+    Writer(MutexGuard<'a, Connection>),
+}
+
+impl ReadDb<'_> {
+    /// True when this is the writer (a portal without a read path).
+    pub fn is_writer(&self) -> bool {
+        matches!(self, ReadDb::Writer(_))
+    }
+}
+
+impl Deref for ReadDb<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        match self {
+            ReadDb::Reader(r) => r,
+            ReadDb::Writer(w) => w,
+        }
     }
 }
 

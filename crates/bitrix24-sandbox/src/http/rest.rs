@@ -11,8 +11,8 @@ use crate::faults::{Injected, HTML_500};
 use crate::inspector::record::Slot;
 use crate::limits::bucket::query_limit_exceeded;
 use crate::methods::dispatch::{self, Answer, Mode};
-use crate::methods::Effects;
-use crate::state::Portal;
+use crate::methods::{Effects, MethodSpec};
+use crate::state::{Portal, ReadDb};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, Extensions, HeaderMap, Method, StatusCode, Uri};
@@ -109,7 +109,10 @@ pub async fn handle(
     }
 }
 
-/// Runs the method inside one transaction; returns its answer and what it left behind.
+/// Runs the method inside one transaction; returns its answer and what it left behind. A
+/// request of reads only ([`is_read`]) runs on a read-only connection in a deferred
+/// transaction, so it neither waits for the writer nor holds it up; everything else takes the
+/// writer with `BEGIN IMMEDIATE`. Authentication only reads, so it runs on either.
 fn execute(
     portal: &Portal,
     route: &RestPath,
@@ -122,8 +125,18 @@ fn execute(
     let Some(spec) = crate::methods::registry().get(&route.method).copied() else {
         return (Err(ApiError::method_not_found()), effects);
     };
-    let db = portal.db();
-    if let Err(e) = db.execute_batch("BEGIN IMMEDIATE") {
+    let read = is_read(&spec, &params);
+    let db = if read {
+        portal.read_db()
+    } else {
+        ReadDb::Writer(portal.db())
+    };
+    let begin = if db.is_writer() {
+        "BEGIN IMMEDIATE"
+    } else {
+        "BEGIN"
+    };
+    if let Err(e) = db.execute_batch(begin) {
         return (Err(e.into()), effects);
     }
     let result = auth::authenticate(
@@ -156,6 +169,15 @@ fn execute(
         return (Err(e.into()), effects);
     }
     (result, effects)
+}
+
+/// True when the request only reads: a read-only method, or a batch of them.
+fn is_read(spec: &MethodSpec, params: &serde_json::Map<String, serde_json::Value>) -> bool {
+    if spec.name == "batch" {
+        crate::methods::batch::only_reads(params)
+    } else {
+        spec.read_only
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {

@@ -52,6 +52,29 @@ pub(crate) fn prepare(command: &str, earlier: &Collected) -> (String, Map<String
     (method, references::substitute(params, earlier))
 }
 
+/// True when every command `batch` would run with `params` is a read ([`super::reads`]): the
+/// batch then runs on a read-only connection. Commands that would not run (past the 50th,
+/// not strings, refused or unknown methods) write nothing and do not count.
+pub fn only_reads(params: &Map<String, Value>) -> bool {
+    let Some(cmd) = find_ci(params, "cmd") else {
+        return true;
+    };
+    value::entries(cmd)
+        .iter()
+        .take(MAX_COMMANDS)
+        .filter_map(|(_, c)| c.as_str())
+        .all(|command| {
+            let path = command.split_once('?').map_or(command, |(p, _)| p);
+            let method = path.trim().to_lowercase();
+            if matches!(method.as_str(), "batch" | "download" | "upload") {
+                return true;
+            }
+            super::registry()
+                .get(&method)
+                .is_none_or(|spec| spec.read_only)
+        })
+}
+
 fn batch(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let cmd = find_ci(&call.params, "cmd").cloned().unwrap_or(Value::Null);
     let halt = find_ci(&call.params, "halt").is_some_and(value::truthy);

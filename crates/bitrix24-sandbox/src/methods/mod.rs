@@ -11,6 +11,7 @@ pub mod crm;
 pub mod dispatch;
 pub mod engine;
 pub mod events;
+pub mod reads;
 pub mod system;
 pub mod user;
 
@@ -45,6 +46,9 @@ pub struct MethodSpec {
     pub auth: AuthRule,
     /// The implementation.
     pub handler: Handler,
+    /// True when the method never writes ([`reads`]): a request of reads only runs on a
+    /// read-only connection, beside the writer.
+    pub read_only: bool,
 }
 
 /// The methods of the sandbox portal, built on first use: the set is fixed by the program.
@@ -69,7 +73,15 @@ impl Registry {
         crm::register(&mut r);
         catalog::register(&mut r);
         events::register(&mut r);
+        reads::mark(&mut r);
         r
+    }
+
+    /// Marks a registered method as one that never writes; unknown names are ignored.
+    pub fn mark_read_only(&mut self, name: &str) {
+        if let Some(spec) = self.methods.get_mut(name) {
+            spec.read_only = true;
+        }
     }
 
     /// Registers a method callable by webhooks and apps.
@@ -101,6 +113,7 @@ impl Registry {
                 scope,
                 auth,
                 handler,
+                read_only: false,
             },
         );
     }

@@ -32,5 +32,6 @@ mod limits;
 mod oauth;
 mod oauth_faults;
 mod random_bodies;
+mod read_path;
 mod system;
 mod users;
