@@ -101,6 +101,7 @@ pub fn open_store(
     };
     let synchronous = if temp.is_some() { "OFF" } else { "NORMAL" };
     let writer = open_with(Some(&file), schemas, synchronous)?;
+    writer.pragma_update(None, "mmap_size", readers::MMAP_BYTES)?;
     let readers = Readers::open(&file, readers)?;
     Ok(Store {
         writer,

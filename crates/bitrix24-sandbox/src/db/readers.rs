@@ -15,8 +15,12 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex};
 
 /// Page cache of one reader (KiB, as `cache_size` takes a negative number): smaller than the
-/// writer's, since the OS page cache serves the file to all of them.
+/// writer's, since the readers read the file through the memory map.
 const READER_CACHE_KIB: i64 = 16 * 1024;
+
+/// How much of the file the readers and the writer map into memory: a read of a mapped page
+/// copies nothing, where a `pread` into each reader's own page cache would.
+pub const MMAP_BYTES: i64 = 1 << 30;
 
 /// Read-only connections to one database file; empty when the portal has no read path.
 #[derive(Debug)]
@@ -44,6 +48,7 @@ impl Readers {
             conn.pragma_update(None, "query_only", "ON")?;
             conn.pragma_update(None, "foreign_keys", "ON")?;
             conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+            conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
             // Readers never wait for the writer in WAL mode; the timeout covers the moment a
             // checkpoint or the first open of the -shm file holds a lock.
             conn.busy_timeout(std::time::Duration::from_secs(5))?;
