@@ -20,7 +20,8 @@ macro_rules! classic_service {
         $(#[$doc])*
         #[derive(Debug, Clone)]
         pub struct $service {
-            client: Client,
+            // Crate-visible so operations added in other files can send through it.
+            pub(crate) client: Client,
         }
 
         impl $service {

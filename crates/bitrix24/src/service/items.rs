@@ -14,8 +14,9 @@ use crate::request::Request;
 /// type is only known at run time.
 #[derive(Debug, Clone)]
 pub struct Items {
-    client: Client,
-    entity_type: EntityType,
+    // Crate-visible so operations added in other files can send through them.
+    pub(crate) client: Client,
+    pub(crate) entity_type: EntityType,
 }
 
 impl Items {

@@ -18,6 +18,22 @@
 //!
 //! The services are cheap (a client clone) and hold no state: call `client.leads()` wherever
 //! you need it.
+//!
+//! # Adding an operation
+//!
+//! An operation of an entity is a method that returns a [`Request`](crate::request::Request)
+//! (see [adding a typed request](crate::request#adding-a-typed-request)); put it in its own
+//! file with its own `impl Deals { … }` block (an inherent impl may live in any module of
+//! the crate), so each concern keeps its file:
+//!
+//! ```ignore
+//! impl Deals {
+//!     /// `crm.deal.productrows.get`: the product rows of a deal.
+//!     pub fn product_rows(&self, id: impl IntoId<marker::Deal>) -> Request<Vec<ProductRow>> {
+//!         Request::new(&self.client, "crm.deal.productrows.get", json!({ "id": id.into_id_value() }))
+//!     }
+//! }
+//! ```
 
 mod classic;
 mod items;
