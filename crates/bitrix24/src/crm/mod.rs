@@ -7,8 +7,9 @@
 //! - [`Filter`], [`Select`], [`Order`]: classic list parameters that refuse what the portal
 //!   would silently ignore;
 //! - [`phone`]: the portal's phone normalisation and duplicate search;
-//! - [`productrow`], [`catalog`] and [`Owner`]: an order's product rows, the catalog products
-//!   on them, and the record rows, comments and to-dos belong to.
+//! - [`productrow`], [`catalog`], [`timeline`], [`DealContact`] and [`Owner`]: an order's
+//!   product rows, the catalog products on them, its comment and to-do, the deal's contacts,
+//!   and the record rows, comments and to-dos belong to.
 //!
 //! ```no_run
 //! use bitrix24::crm::phone::find_by_phone;
@@ -49,6 +50,7 @@
 
 pub mod catalog;
 pub(crate) mod de;
+mod deal_contact;
 mod entity;
 mod fields;
 mod filter;
@@ -57,8 +59,10 @@ mod owner;
 pub mod phone;
 pub mod productrow;
 mod select;
+pub mod timeline;
 pub mod types;
 
+pub use deal_contact::DealContact;
 pub use entity::{Company, Contact, CrmItem, Deal, EntityType, Lead};
 pub use fields::{
     CompanyFields, ContactFields, DealFields, Fields, HasMultifields, ItemFields, LeadFields,

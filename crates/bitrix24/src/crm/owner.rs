@@ -31,8 +31,6 @@ enum Kind {
     Code(String),
 }
 
-// The timeline and to-do forms are used by their requests, which come next.
-#[allow(dead_code)]
 impl Owner {
     /// A lead.
     pub fn lead(id: impl IntoId<marker::Lead>) -> Self {

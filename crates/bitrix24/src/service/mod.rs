@@ -35,10 +35,17 @@
 //! }
 //! ```
 
+mod answers;
+mod catalog;
 mod classic;
+mod deal_contacts;
 mod items;
 mod product_rows;
+mod timeline;
 
+pub use catalog::CatalogService;
 pub use classic::{Companies, Contacts, Deals, Leads};
+pub use deal_contacts::DealContacts;
 pub use items::Items;
 pub use product_rows::ProductRows;
+pub use timeline::{Activities, Timeline};

@@ -9,6 +9,7 @@ use crate::crm::types::IntoId;
 use crate::crm::{EntityType, Owner};
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::Request;
+use crate::service::answers::expect_true;
 
 /// The product rows of leads, deals, estimates and smart processes: `client.product_rows()`.
 ///
@@ -130,20 +131,6 @@ fn legacy(owner: &Owner, action: &str, params: Value) -> (String, Result<Value>)
         }
     };
     (format!("crm.{entity}.productrows.{action}"), Ok(params))
-}
-
-/// The legacy set answers `true`; anything else is not what it promises.
-fn expect_true(value: &Value, what: &str) -> Result<()> {
-    match value {
-        Value::Bool(true) => Ok(()),
-        other => Err(Error::new(
-            ErrorKind::Decode,
-            format!(
-                "unexpected answer at `{what}`: expected true, found {}",
-                crate::decode::kind_of(other)
-            ),
-        )),
-    }
 }
 
 impl Client {

@@ -31,6 +31,7 @@ mod limits;
 mod lists;
 mod needs_features;
 mod oauth;
+mod orders;
 mod phone;
 #[cfg(feature = "axum")]
 mod portals;
