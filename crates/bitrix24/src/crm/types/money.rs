@@ -122,7 +122,8 @@ impl FromStr for Amount {
 
 impl fmt::Display for Amount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        // `pad`, so a table can align amounts with `{:>10}`.
+        f.pad(&self.0)
     }
 }
 
@@ -254,6 +255,7 @@ mod tests {
         let computed: Amount = serde_json::from_str("66666.66666667").unwrap();
         assert_eq!(computed.as_str(), "66666.66666667");
         assert_eq!(Amount::parse("1 250,50").unwrap().as_str(), "1250.50");
+        assert_eq!(format!("[{:>7}]", Amount::from(42)), "[     42]");
     }
 
     #[test]
