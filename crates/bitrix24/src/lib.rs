@@ -106,7 +106,10 @@
 //!   requests in flight ([`batch::Pipeline`]: an adaptive window under the rate limiter),
 //!   results in command order; [`Client::stats`] counts the HTTP requests it took.
 //! - [`crm`] has typed entities, field builders, a filter builder and
-//!   [`crm::phone::find_by_phone`], which finds a number in any stored format.
+//!   [`crm::phone::find_by_phone`], which finds a number in any stored format; for orders,
+//!   [`Client::product_rows`] (typed rows, the prices the portal computed),
+//!   [`Client::catalog`], [`service::Deals::contacts`], [`Client::timeline`] and
+//!   [`Client::activities`], request values like the rest, so a whole order is one batch.
 //! - [`events`] parses and verifies the form-encoded event posts (and, with the `axum` feature,
 //!   serves them); [`portals`] runs one application on many portals.
 

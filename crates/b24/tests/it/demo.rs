@@ -49,7 +49,7 @@ fn the_demo_runs_every_step_and_exits_0() {
         out.status
     );
 
-    for n in 1..=9 {
+    for n in 1..=10 {
         assert!(
             stdout.contains(&format!("\n{n:>2}. ")),
             "step {n} missing:\n{stdout}"
@@ -76,6 +76,27 @@ fn the_demo_runs_every_step_and_exits_0() {
     // The deal is linked to the contact made from the lead, in one batch.
     assert!(
         stdout.contains("for 15000.00 RUB with that contact"),
+        "{stdout}"
+    );
+    // The order: the deal, its rows and the comment in one batch, and the amount the
+    // portal computed from the rows (2 × 12500 + 3 × 2490.50 + 1500) beside them.
+    assert!(
+        stdout.contains(
+            "One batch request for a shop order: deal #2 \"Order A-1001\" for contact #1"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("its 3 product rows (crm.item.productrow.set) and timeline comment #1"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Office chair   2 ×    12500  (list price 13888.88888889, 10 % off)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Desk lamp      3 ×   2490.5\n"), "{stdout}");
+    assert!(
+        stdout.contains("OPPORTUNITY 33971.50 RUB: computed by the portal from the rows"),
         "{stdout}"
     );
     // The list with select shows only the selected fields.

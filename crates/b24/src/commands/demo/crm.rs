@@ -5,7 +5,7 @@ use super::step;
 use crate::exit::{CliError, CliResult};
 use bitrix24::batch::Batch;
 use bitrix24::crm::phone::normalize_for_search;
-use bitrix24::crm::types::{Amount, LeadId};
+use bitrix24::crm::types::{Amount, ContactId, LeadId};
 use bitrix24::crm::{ContactFields, DealFields, Filter, LeadFields, PhoneType};
 use bitrix24::Client;
 
@@ -90,10 +90,11 @@ async fn count_with_phone(client: &Client, phone: &str) -> CliResult<usize> {
 
 /// Creates a contact from the lead and a deal for it, and reads the deal back, all in one
 /// HTTP request: later commands of a batch use earlier results through `$result[..]`.
+/// Returns the contact, the customer of the order step.
 ///
 /// The deal reaches the lead's person through a contact because a deal's `LEAD_ID` is
 /// read-only over REST (only the portal's lead conversion sets it).
-pub(super) async fn create_deal(client: &Client, lead: LeadId) -> CliResult {
+pub(super) async fn create_deal(client: &Client, lead: LeadId) -> CliResult<ContactId> {
     let mut batch = Batch::new();
     let contact = batch.push(
         client.contacts().add(
@@ -137,7 +138,7 @@ pub(super) async fn create_deal(client: &Client, lead: LeadId) -> CliResult {
             "the deal is not linked to the new contact".into(),
         ));
     }
-    Ok(())
+    Ok(contact_id)
 }
 
 /// Lists the leads with three fields only.
@@ -161,7 +162,7 @@ pub(super) async fn list_leads(client: &Client) -> CliResult {
         "Each row decodes into a typed Lead with only those fields set: select keeps\n\
          answers small (a full lead has ~50 fields).",
     );
-    step(7, &table);
+    step(8, &table);
     // A field outside the select (TITLE, or anything landing in `extra`) means the portal
     // ignored it.
     if rows

@@ -38,7 +38,7 @@ pub(super) async fn run(
     // The one lead of the earlier steps is exported too.
     let expected = count as u64 + 1;
     step(
-        9,
+        10,
         &format!(
             "Seeded {count} leads; exporting all {expected} to {}",
             file.display()

@@ -3,12 +3,15 @@
 //! Every step goes over real HTTP to a sandbox started in this process with the standard
 //! rate limits (2 requests/s, burst 50), so what the narration says is what the wire did:
 //! the OAuth dance, a lead with a Cyrillic name, phone search in another format, why
-//! `filter[PHONE]` misses it, a deal in one batch, a list with `select`, a silent refresh of
-//! an expired token and a fast export with its request count.
+//! `filter[PHONE]` misses it, a deal in one batch, a shop order (the deal, its product rows
+//! and a timeline comment in one batch, the amount the portal computed from the rows), a list
+//! with `select`, a silent refresh of an expired token and a fast export with its request
+//! count.
 
 mod crm;
 mod export;
 mod oauth;
+mod order;
 
 use crate::exit::{CliError, CliResult};
 use bitrix24::store::{SqliteStore, TokenStore};
@@ -72,7 +75,8 @@ pub async fn run(args: DemoArgs) -> CliResult {
     let lead = crm::create_lead(&client).await?;
     crm::find_by_phone(&client, lead).await?;
     crm::filter_by_phone(&client).await?;
-    crm::create_deal(&client, lead).await?;
+    let customer = crm::create_deal(&client, lead).await?;
+    order::record(&client, customer).await?;
     crm::list_leads(&client).await?;
     oauth::silent_refresh(&sandbox, &client, store.as_ref(), &member_id).await?;
     let export_file = args

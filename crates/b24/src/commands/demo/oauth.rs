@@ -96,7 +96,7 @@ pub(super) async fn silent_refresh(
         "the client refreshed ahead of expiry".to_string()
     };
     step(
-        8,
+        9,
         &format!(
             "Moved the portal clock 1 h ahead: the access token expired.\n\
              Called profile: {how}.\n\
