@@ -30,3 +30,30 @@ pub(super) fn for_code(code: &ApiErrorCode) -> Option<&'static str> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ApiErrorCode, Error};
+
+    #[test]
+    fn the_advice_follows_the_portals_own_text() {
+        let e = Error::api(
+            ApiErrorCode::from("CRM_PRODUCTROW_NORMALIZATION_DISCOUNT_SUM_REQUIRED"),
+            "Discount Sum (DISCOUNT_SUM) is required",
+            Some(400),
+        )
+        .with_method("crm.item.productrow.set");
+        assert_eq!(
+            e.to_string(),
+            "Bitrix24 error CRM_PRODUCTROW_NORMALIZATION_DISCOUNT_SUM_REQUIRED (HTTP 400) in \
+             crm.item.productrow.set: Discount Sum (DISCOUNT_SUM) is required; an absolute or \
+             100 % discount needs its amount per unit: use Discount::Absolute(sum) or \
+             Discount::Full { rate, sum }"
+        );
+        let plain = Error::api(ApiErrorCode::from("SOMETHING_ELSE"), "text", Some(400));
+        assert_eq!(
+            plain.to_string(),
+            "Bitrix24 error SOMETHING_ELSE (HTTP 400): text"
+        );
+    }
+}

@@ -203,3 +203,58 @@ async fn bad_input_gets_the_portals_error_and_says_what_to_do() -> bitrix24::Res
         .is_empty());
     Ok(())
 }
+
+#[tokio::test]
+async fn one_row_is_added_read_and_deleted_beside_the_others() -> bitrix24::Result<()> {
+    let sb = sandbox().await;
+    let client = client(&sb);
+    let deal = client
+        .deals()
+        .add(DealFields::new().title("Order 5"))
+        .await?;
+    let owner = Owner::deal(deal);
+    client.product_rows().set(&owner, [sofa()]).await?;
+    let pillow = client
+        .product_rows()
+        .add(
+            &owner,
+            ProductRowFields::new("Pillow", amount("12.35")).quantity(Amount::from(3)),
+        )
+        .await?;
+    assert_amount(&pillow.price, "12.35");
+    let read = client.product_rows().get(pillow.id).await?;
+    assert_eq!(read.product_name.as_deref(), Some("Pillow"));
+    assert_eq!(client.product_rows().list(&owner).await?.len(), 2);
+    let opportunity = client.deals().get(deal).await?.opportunity.unwrap();
+    assert_amount(&opportunity, "80037.05");
+
+    client.product_rows().delete(pillow.id).await?;
+    let e = client.product_rows().get(pillow.id).await.unwrap_err();
+    assert!(e.is_not_found(), "{e}");
+    assert_eq!(client.product_rows().list(&owner).await?.len(), 1);
+    let opportunity = client.deals().get(deal).await?.opportunity.unwrap();
+    assert_amount(&opportunity, "80000");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_legacy_set_reports_a_refused_discount_with_the_portals_text() {
+    let sb = sandbox().await;
+    let client = client(&sb);
+    let deal = client
+        .deals()
+        .add(DealFields::new().title("Order 6"))
+        .await
+        .unwrap();
+    let free = ProductRowFields::new("Gift", amount("0")).discount(Discount::Percent(100.into()));
+    let e = client
+        .product_rows()
+        .set_legacy(&Owner::deal(deal), [free])
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&ApiErrorCode::Core));
+    assert!(
+        e.description().unwrap_or("").contains("DISCOUNT_SUM"),
+        "{e}"
+    );
+}
