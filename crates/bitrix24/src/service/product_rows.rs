@@ -74,6 +74,14 @@ impl ProductRows {
         Request::try_new(&self.client, "crm.item.productrow.add", params).at(&["productRow"])
     }
 
+    /// `crm.item.productrow.update`: writes the fields of `row` over row `id` (fields not set
+    /// in `row` stay; the price is always sent, so the computed prices follow it) and
+    /// returns the row as stored. A missing row fails with `NOT_FOUND`.
+    pub fn update(&self, id: impl IntoId<RowMarker>, row: ProductRowFields) -> Request<ProductRow> {
+        let params = json!({ "id": id.into_id_value(), "fields": row.to_item_map() });
+        Request::new(&self.client, "crm.item.productrow.update", params).at(&["productRow"])
+    }
+
     /// `crm.item.productrow.get`: one row. A missing one fails with `NOT_FOUND`
     /// ([`is_not_found`](crate::Error::is_not_found)).
     pub fn get(&self, id: impl IntoId<RowMarker>) -> Request<ProductRow> {

@@ -205,7 +205,7 @@ async fn bad_input_gets_the_portals_error_and_says_what_to_do() -> bitrix24::Res
 }
 
 #[tokio::test]
-async fn one_row_is_added_read_and_deleted_beside_the_others() -> bitrix24::Result<()> {
+async fn one_row_is_added_read_updated_and_deleted_beside_the_others() -> bitrix24::Result<()> {
     let sb = sandbox().await;
     let client = client(&sb);
     let deal = client
@@ -227,6 +227,17 @@ async fn one_row_is_added_read_and_deleted_beside_the_others() -> bitrix24::Resu
     assert_eq!(client.product_rows().list(&owner).await?.len(), 2);
     let opportunity = client.deals().get(deal).await?.opportunity.unwrap();
     assert_amount(&opportunity, "80037.05");
+
+    let more = client
+        .product_rows()
+        .update(
+            pillow.id,
+            ProductRowFields::new("Pillow", amount("12.35")).quantity(Amount::from(5)),
+        )
+        .await?;
+    assert_eq!((more.id, more.quantity.as_str()), (pillow.id, "5"));
+    let opportunity = client.deals().get(deal).await?.opportunity.unwrap();
+    assert_amount(&opportunity, "80061.75");
 
     client.product_rows().delete(pillow.id).await?;
     let e = client.product_rows().get(pillow.id).await.unwrap_err();
