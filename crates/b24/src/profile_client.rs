@@ -6,9 +6,15 @@
 use crate::config::{Config, Paths, Profile};
 use crate::exit::{CliError, CliResult};
 use bitrix24::auth::{OAuthApp, OAuthSession};
-use bitrix24::store::SqliteStore;
-use bitrix24::Client;
+use bitrix24::postgres::Database;
+use bitrix24::store::{PostgresStore, SqliteStore, TokenStore};
+use bitrix24::{Client, PostgresOperatingBudget, PostgresRateBudget};
 use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+/// `$B24_STORE`: a PostgreSQL URL whose database holds the tokens and the request-rate and
+/// operating-time budgets, shared by every `b24` process on every machine that names it.
+pub const STORE_ENV: &str = "B24_STORE";
 
 /// What a client was built from, for messages (never holds a secret).
 #[derive(Debug, Clone)]
@@ -28,8 +34,9 @@ pub async fn client_for(paths: &Paths, profile: Option<&str>) -> CliResult<(Clie
     // An explicit --profile wins over the environment's webhook: the user asked for it.
     if profile.is_none() {
         if let Some(url) = std::env::var("B24_WEBHOOK").ok().filter(|u| !u.is_empty()) {
-            let client =
-                webhook_client(&url).map_err(|e| CliError::Usage(format!("$B24_WEBHOOK: {e}")))?;
+            let client = webhook_client(&url)
+                .await
+                .map_err(|e| CliError::Usage(format!("$B24_WEBHOOK: {e}")))?;
             let portal = bitrix24::auth::WebhookUrl::parse(&url)
                 .map(|w| w.portal_host())
                 .unwrap_or_default();
@@ -53,10 +60,10 @@ pub async fn client_for(paths: &Paths, profile: Option<&str>) -> CliResult<(Clie
 /// As [`client_for`].
 pub async fn profile_client(paths: &Paths, profile: &Profile) -> CliResult<Client> {
     match profile {
-        Profile::Webhook { url } => webhook_client(url),
+        Profile::Webhook { url } => webhook_client(url).await,
         Profile::Oauth { member_id, .. } => {
             let session = session_of(paths, profile, member_id).await?;
-            Ok(builder()?.oauth(session).build()?)
+            Ok(builder().await?.oauth(session).build()?)
         }
     }
 }
@@ -85,7 +92,7 @@ pub async fn session_of(
     };
     let app = oauth_app(portal, oauth_server, client_id, client_secret)?;
     let store = open_store(paths).await?;
-    Ok(OAuthSession::new(app, Arc::new(store), member_id))
+    Ok(OAuthSession::new(app, store, member_id))
 }
 
 /// The app of an OAuth profile.
@@ -114,26 +121,66 @@ pub fn secret<T: serde::de::DeserializeOwned>(value: &str) -> CliResult<T> {
         .map_err(|_| CliError::Other("cannot hold the secret".into()))
 }
 
-/// The token database beside the config, created 0600.
+/// The token store: the PostgreSQL database of `$B24_STORE` when set, else the SQLite
+/// database beside the config, created 0600.
 ///
 /// # Errors
-/// [`CliError::Other`] when it cannot be created or opened.
-pub async fn open_store(paths: &Paths) -> CliResult<SqliteStore> {
+/// [`CliError::Other`] when it cannot be created, opened or reached.
+pub async fn open_store(paths: &Paths) -> CliResult<Arc<dyn TokenStore>> {
+    if let Some(db) = shared_database().await? {
+        return Ok(Arc::new(PostgresStore::new(db)));
+    }
     std::fs::create_dir_all(paths.dir())
         .map_err(|e| CliError::Other(format!("cannot create {}: {e}", paths.dir().display())))?;
-    SqliteStore::open(paths.token_db())
+    let store = SqliteStore::open(paths.token_db())
         .await
-        .map_err(|e| CliError::Other(e.to_string()))
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    Ok(Arc::new(store))
 }
 
-fn webhook_client(url: &str) -> CliResult<Client> {
-    Ok(builder()?.webhook(url).build()?)
+/// The database named by `$B24_STORE`, connected once per process (`None` when unset).
+///
+/// # Errors
+/// [`CliError::Usage`] for a URL that is not a PostgreSQL one; [`CliError::Other`] when the
+/// server cannot be reached or its schema migrated.
+pub async fn shared_database() -> CliResult<Option<Database>> {
+    static DATABASE: OnceCell<Option<Database>> = OnceCell::const_new();
+    let url = match std::env::var(STORE_ENV) {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => return Ok(None),
+    };
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(CliError::Usage(format!(
+            "${STORE_ENV} must be a postgres:// URL (the database that keeps the tokens and              budgets every b24 process shares)"
+        )));
+    }
+    DATABASE
+        .get_or_try_init(|| async {
+            // Few connections: a CLI process runs a handful of calls at once.
+            Database::connect_with_pool_size(&url, 4)
+                .await
+                .map(Some)
+                .map_err(|e| CliError::Other(format!("${STORE_ENV}: {e}")))
+        })
+        .await
+        .cloned()
 }
 
-fn builder() -> CliResult<bitrix24::ClientBuilder> {
-    Ok(Client::builder()
+async fn webhook_client(url: &str) -> CliResult<Client> {
+    Ok(builder().await?.webhook(url).build()?)
+}
+
+/// The settings of every client; with `$B24_STORE`, its budgets are shared through it.
+async fn builder() -> CliResult<bitrix24::ClientBuilder> {
+    let builder = Client::builder()
         .user_agent(concat!("b24/", env!("CARGO_PKG_VERSION")))
-        .limits(limits()?))
+        .limits(limits()?);
+    Ok(match shared_database().await? {
+        Some(db) => builder
+            .rate_budget(Arc::new(PostgresRateBudget::new(db.clone())))
+            .operating_budget(Arc::new(PostgresOperatingBudget::new(db))),
+        None => builder,
+    })
 }
 
 /// The portal's request-rate plan from `$B24_LIMITS`: `standard` (the default: 2/s after a

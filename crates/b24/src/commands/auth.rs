@@ -6,7 +6,6 @@ use crate::config::{Config, Paths, Profile};
 use crate::exit::{CliError, CliResult};
 use crate::profile_client::{open_store, portal_of, profile_client, session_of};
 use bitrix24::auth::WebhookUrl;
-use bitrix24::store::TokenStore;
 
 /// Arguments of `b24 auth`.
 #[derive(Debug, clap::Args)]

@@ -11,7 +11,6 @@ use bitrix24::auth::{parse_redirect, OAuthSession, Redirect, State};
 use bitrix24::{ApiErrorCode, ErrorKind};
 use std::io::Write;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -89,7 +88,7 @@ pub async fn run(args: LoginArgs) -> CliResult {
         return Err(CliError::Auth("the redirect was refused".into()));
     };
     let store = open_store(&paths).await?;
-    let session = match OAuthSession::from_redirect(app, Arc::new(store), &redirect).await {
+    let session = match OAuthSession::from_redirect(app, store, &redirect).await {
         Ok(s) => s,
         Err(e) => {
             let err = exchange_error(e);

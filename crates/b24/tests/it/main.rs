@@ -8,6 +8,7 @@ mod cli_events;
 mod cli_export;
 mod cli_import;
 mod cli_pipe;
+mod cli_postgres;
 mod cli_support;
 mod demo;
 mod login_browser;
