@@ -314,9 +314,10 @@ impl Portals {
         }
     }
 
-    /// A synchronous [`Verifier`] for [`crate::events::axum::handler`], checking each call
-    /// against the application token of its portal. It knows the portals installed through
-    /// this registry and those loaded by [`Portals::preload`] (or [`Portals::open`]).
+    /// A synchronous [`Verifier`] for the axum handler (`events::axum::handler`, feature
+    /// `axum`), checking each call against the application token of its portal. It knows the
+    /// portals installed through this registry and those loaded by [`Portals::preload`] (or
+    /// [`Portals::open`]).
     pub fn verifier(&self) -> Verifier {
         let tokens = self.inner.app_tokens.clone();
         Verifier::by_portal(move |member_id| {
