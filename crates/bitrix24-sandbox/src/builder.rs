@@ -4,6 +4,7 @@ use crate::auth::apps::{self, App, AppRegistration, Webhook};
 use crate::auth::oauth::{self, TokenPair};
 use crate::config::{Limits, PortalConfig};
 use crate::faults::FaultConfig;
+use crate::fleet::{Fleet, FleetPortal, Running, Started};
 use crate::http::{self, Https};
 use crate::state::Portal;
 use crate::{db, events, install, schema, tls};
@@ -53,6 +54,7 @@ pub struct SandboxBuilder {
     tls_cert: Option<PathBuf>,
     faults: FaultConfig,
     read_connections: usize,
+    fleet: Option<Arc<Fleet>>,
 }
 
 /// Read-only connections a portal opens by default: enough for the parallel exports of the
@@ -69,6 +71,7 @@ impl Default for SandboxBuilder {
             tls_cert: None,
             faults: FaultConfig::default(),
             read_connections: DEFAULT_READ_CONNECTIONS,
+            fleet: None,
         }
     }
 }
@@ -116,7 +119,10 @@ impl SandboxBuilder {
         self
     }
 
-    /// The portal's host name (default `sandbox.bitrix24.test`).
+    /// The portal's domain, as apps see it in the OAuth redirect, the token answer, event
+    /// payloads and `client_endpoint` (default: the listening `host:port`, which every client
+    /// reaches). A name of your own must resolve to the sandbox for clients that follow it
+    /// (a hosts entry, or reqwest's `ClientBuilder::resolve`).
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
         self.config.domain = domain.into();
         self
@@ -161,8 +167,51 @@ impl SandboxBuilder {
         self
     }
 
+    /// Starts this portal as another portal of `other`'s fleet ([`crate::fleet`]): in the same
+    /// process, on its own port (this builder's address; the default picks a free port), with
+    /// its own data, domain, member id, webhook and app, its own limits and rate buckets, and
+    /// the OAuth server shared with the fleet's other portals.
+    pub fn join(self, other: &Sandbox) -> Self {
+        self.in_fleet(other.fleet.clone())
+    }
+
+    pub(crate) fn in_fleet(mut self, fleet: Arc<Fleet>) -> Self {
+        self.fleet = Some(fleet);
+        self
+    }
+
+    /// Starts `count` portals (at least one) in one fleet with these settings: the first as
+    /// this builder says, the others on free ports of the same address, without a data file
+    /// (in a temporary file) and with their own domains and member ids. The first one is the
+    /// fleet's primary: dropping it stops the portals started through its admin API.
+    pub async fn start_many(self, count: usize) -> Result<Vec<Sandbox>, StartError> {
+        let others = self.sibling();
+        let first = self.start().await?;
+        let mut all = Vec::with_capacity(count.max(1));
+        for _ in 1..count {
+            all.push(others.clone().join(&first).start().await?);
+        }
+        all.insert(0, first);
+        Ok(all)
+    }
+
+    /// These settings for another portal of the same fleet: a free port of the same address,
+    /// no data file, and its own domain and member id.
+    fn sibling(&self) -> SandboxBuilder {
+        let mut b = self.clone();
+        b.data = None;
+        b.addr.set_port(0);
+        b.config.domain.clear();
+        b.config.member_id.clear();
+        b.fleet = None;
+        b
+    }
+
     /// Opens the data, binds the port and starts serving.
     pub async fn start(mut self) -> Result<Sandbox, StartError> {
+        let template = self.sibling();
+        let primary = self.fleet.is_none();
+        let fleet = self.fleet.take().unwrap_or_default();
         let db_err = |path: &Option<PathBuf>, source| StartError::Database {
             path: path
                 .as_ref()
@@ -178,65 +227,66 @@ impl SandboxBuilder {
         let now = crate::clock::Clock::default().unix();
         let (app, webhook) =
             init_portal(&store.writer, &mut self.config, now).map_err(|e| db_err(&self.data, e))?;
+
+        let bind_err = |source| StartError::Bind {
+            addr: self.addr,
+            source,
+        };
+        let listener = std::net::TcpListener::bind(self.addr).map_err(bind_err)?;
+        listener.set_nonblocking(true).map_err(bind_err)?;
+        let addr = listener.local_addr().map_err(bind_err)?;
+        let scheme = if self.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let url = format!("{scheme}://{}", authority(addr));
+        if self.config.domain.is_empty() {
+            self.config.domain = authority(reachable(addr));
+        }
+        self.config.https = self.tls_cert.is_some();
         let portal = Arc::new(Portal::with_store(self.config.clone(), store));
         portal.faults.set(self.faults.clone());
 
-        let listener =
-            std::net::TcpListener::bind(self.addr).map_err(|source| StartError::Bind {
-                addr: self.addr,
-                source,
-            })?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|source| StartError::Bind {
-                addr: self.addr,
-                source,
-            })?;
-        let addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: self.addr,
-            source,
-        })?;
         let handle = axum_server::Handle::new();
-        let router = http::router(portal.clone());
-        let (scheme, server) = match &self.tls_cert {
+        let router = http::router(portal.clone()).layer(Extension(fleet.clone()));
+        let server = match &self.tls_cert {
             Some(cert_path) => {
-                let rustls = tls::self_signed(cert_path).await.map_err(StartError::Tls)?;
+                let rustls = match fleet.tls() {
+                    Some(shared) => shared,
+                    None => {
+                        let made = tls::self_signed(cert_path).await.map_err(StartError::Tls)?;
+                        fleet.set_tls(made.clone());
+                        made
+                    }
+                };
                 let app = router.layer(Extension(Https));
                 let server = axum_server::from_tcp_rustls(listener, rustls)
-                    .map_err(|source| StartError::Bind {
-                        addr: self.addr,
-                        source,
-                    })?
+                    .map_err(bind_err)?
                     .handle(handle.clone());
-                let task = tokio::spawn(async move {
-                    if let Err(e) = server.serve(app.into_make_service()).await {
+                tokio::spawn(async move {
+                    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+                    if let Err(e) = server.serve(service).await {
                         tracing::error!(error = %e, "sandbox server stopped");
                     }
-                });
-                ("https", task)
+                })
             }
             None => {
                 let server = axum_server::from_tcp(listener)
-                    .map_err(|source| StartError::Bind {
-                        addr: self.addr,
-                        source,
-                    })?
+                    .map_err(bind_err)?
                     .handle(handle.clone());
-                let task = tokio::spawn(async move {
-                    if let Err(e) = server.serve(router.into_make_service()).await {
+                tokio::spawn(async move {
+                    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+                    if let Err(e) = server.serve(service).await {
                         tracing::error!(error = %e, "sandbox server stopped");
                     }
-                });
-                ("http", task)
+                })
             }
         };
-        let host = match addr.ip() {
-            IpAddr::V6(ip) => format!("[{ip}]"),
-            IpAddr::V4(ip) => ip.to_string(),
-        };
-        let url = format!("{scheme}://{host}:{}", addr.port());
-        // Event payloads name the portal's REST endpoint; it is known only now.
-        events::state::of(&portal).set_base_url(&url);
+        fleet.register(&portal, &url);
+        if primary {
+            fleet.set_starter(starter(template.clone()));
+        }
         Ok(Sandbox {
             url,
             addr,
@@ -246,7 +296,64 @@ impl SandboxBuilder {
             tls_cert: self.tls_cert,
             handle,
             task: Some(server),
+            fleet,
+            primary,
+            sibling: template,
         })
+    }
+}
+
+/// How the admin API starts another portal of a fleet: `template`, joined to it.
+fn starter(template: SandboxBuilder) -> crate::fleet::Starter {
+    Box::new(move |limits, fleet| {
+        let mut builder = template.clone().in_fleet(fleet);
+        if let Some(limits) = limits {
+            builder = builder.limits(limits);
+        }
+        Box::pin(async move {
+            let sandbox = builder.start().await.map_err(|e| e.to_string())?;
+            Ok(Started {
+                portal: FleetPortal {
+                    url: sandbox.url.clone(),
+                    domain: sandbox.domain().to_string(),
+                    member_id: sandbox.member_id().to_string(),
+                },
+                webhook_url: sandbox.webhook_url(),
+                app: sandbox.app.clone(),
+                running: Box::new(sandbox),
+            })
+        })
+    })
+}
+
+impl Running for Sandbox {
+    fn stop(self: Box<Self>) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+        Box::pin(async move {
+            let mut sandbox = *self;
+            sandbox.stop_server().await;
+        })
+    }
+}
+
+/// `host:port` of `addr`, with IPv6 hosts in brackets.
+fn authority(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V6(ip) => format!("[{ip}]:{}", addr.port()),
+        IpAddr::V4(ip) => format!("{ip}:{}", addr.port()),
+    }
+}
+
+/// An address clients can call: a portal listening on every interface (0.0.0.0, ::) is named
+/// by its loopback address; serving other machines needs an explicit domain.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), addr.port())
+        }
+        _ => addr,
     }
 }
 
@@ -287,6 +394,11 @@ pub struct Sandbox {
     tls_cert: Option<PathBuf>,
     handle: axum_server::Handle<SocketAddr>,
     task: Option<tokio::task::JoinHandle<()>>,
+    fleet: Arc<Fleet>,
+    /// The first portal of its fleet: stopping it stops the portals the fleet keeps.
+    primary: bool,
+    /// This portal's settings for another portal of its fleet ([`Self::add_portal`]).
+    sibling: SandboxBuilder,
 }
 
 impl Sandbox {
@@ -340,7 +452,7 @@ impl Sandbox {
         &self.portal.config.member_id
     }
 
-    /// The portal's domain.
+    /// The portal's domain: by default its listening `host:port`, e.g. `127.0.0.1:40123`.
     pub fn domain(&self) -> &str {
         &self.portal.config.domain
     }
@@ -430,7 +542,6 @@ impl Sandbox {
     /// returns after the handler answered. A failed POST is logged, not an error: the app is
     /// installed all the same, as on the real portal.
     pub async fn install_app(&self, reg: &AppRegistration) -> rusqlite::Result<App> {
-        self.remember_url();
         install::install_app(&self.portal, reg).await
     }
 
@@ -440,7 +551,6 @@ impl Sandbox {
     /// them, then removes the app's tokens, bindings and queued events and marks it not
     /// installed (the OAuth server then refuses it).
     pub async fn uninstall_app(&self, app: &App) -> rusqlite::Result<()> {
-        self.remember_url();
         install::uninstall_app(&self.portal, app).await
     }
 
@@ -469,14 +579,47 @@ impl Sandbox {
         events::state::of(&self.portal).failed()
     }
 
-    /// Makes event payloads name this sandbox's real address as `client_endpoint` and
-    /// `domain` (the builder already does at start; kept for callers that set it again).
-    pub fn remember_url(&self) {
-        events::state::of(&self.portal).set_base_url(&self.url);
+    /// Does nothing: event payloads name the portal's domain, fixed at start. Kept for callers
+    /// from when the endpoints had to be set after start.
+    pub fn remember_url(&self) {}
+
+    /// Starts another portal in this one's fleet, with this portal's settings (address, limits,
+    /// TLS, admin key) but its own port, data (a temporary file), domain, member id, webhook,
+    /// app and rate buckets. Dropping the returned handle stops it. For other settings use
+    /// `Sandbox::builder()….join(&this).start()`.
+    pub async fn add_portal(&self) -> Result<Sandbox, StartError> {
+        self.sibling.clone().join(self).start().await
     }
 
-    /// Stops the server and waits for it.
+    /// Every running portal of this one's fleet (this one included), in the order they
+    /// started.
+    pub fn fleet_portals(&self) -> Vec<FleetPortal> {
+        self.fleet.list()
+    }
+
+    /// Registers on this portal the app another portal of the fleet has, with the same
+    /// `client_id` and `client_secret` (a marketplace app installed on several portals) and
+    /// this portal's own `application_token`.
+    pub fn register_shared_app(&self, app: &App) -> rusqlite::Result<App> {
+        apps::register_shared_app(&self.portal.db(), app)
+    }
+
+    /// Stops the server and waits for it (and, for the first portal of a fleet, the portals
+    /// started through its admin API).
     pub async fn shutdown(mut self) {
+        self.handle.shutdown();
+        let owned = if self.primary {
+            self.fleet.stop_owned()
+        } else {
+            Vec::new()
+        };
+        for other in owned {
+            other.stop().await;
+        }
+        self.stop_server().await;
+    }
+
+    async fn stop_server(&mut self) {
         self.handle.shutdown();
         if let Some(task) = self.task.take() {
             let _ = task.await;
@@ -487,5 +630,9 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         self.handle.shutdown();
+        if self.primary {
+            // Dropping them shuts them down too.
+            drop(self.fleet.stop_owned());
+        }
     }
 }

@@ -49,8 +49,13 @@ impl std::str::FromStr for Limits {
 /// Fixed facts about the emulated portal.
 #[derive(Debug, Clone)]
 pub struct PortalConfig {
-    /// Portal host, e.g. `sandbox.bitrix24.test`. Shown as `domain` to apps.
+    /// The portal's host as apps see it: `domain` in the OAuth redirect, the token answer and
+    /// event payloads, and the host of every `client_endpoint`. The builder sets it to the
+    /// listening `host:port` (e.g. `127.0.0.1:40123`) unless one is given, so that a client
+    /// that builds `https://{domain}/rest/` reaches this portal.
     pub domain: String,
+    /// Whether the portal serves HTTPS (the scheme of its endpoints).
+    pub https: bool,
     /// Portal id (32 hex characters), stable for the sandbox's data file.
     pub member_id: String,
     /// Time zone of the portal server, used for every date it prints (default +03:00).
@@ -71,10 +76,19 @@ pub struct PortalConfig {
     pub request_log: usize,
 }
 
+impl PortalConfig {
+    /// `client_endpoint`: `{scheme}://{domain}/rest/`.
+    pub fn client_endpoint(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}/rest/", self.domain)
+    }
+}
+
 impl Default for PortalConfig {
     fn default() -> Self {
         Self {
-            domain: "sandbox.bitrix24.test".into(),
+            domain: String::new(),
+            https: false,
             member_id: String::new(),
             utc_offset: UtcOffset::from_hms(3, 0, 0).expect("valid offset"),
             limits: Limits::Standard,

@@ -34,6 +34,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod faults;
+pub mod fleet;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;

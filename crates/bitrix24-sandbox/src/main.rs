@@ -48,6 +48,10 @@ enum Command {
         /// How many REST requests the inspector (/_sandbox/ui/) keeps; 0 turns the log off.
         #[arg(long, default_value_t = bitrix24_sandbox::inspector::log::DEFAULT_CAPACITY)]
         request_log: usize,
+        /// How many portals to serve, each on its own port (the others on free ports, in
+        /// memory); the summary prints each one's URL, webhook and app.
+        #[arg(long, default_value_t = 1)]
+        portals: usize,
     },
 }
 
@@ -70,6 +74,7 @@ async fn main() -> ExitCode {
         admin_key,
         seed_leads,
         request_log,
+        portals,
     } = Cli::parse().command;
     let opts = ServeOptions {
         bind,
@@ -80,6 +85,7 @@ async fn main() -> ExitCode {
         admin_key,
         seed_leads,
         request_log,
+        portals,
     };
     match serve::run(opts).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -24,6 +24,9 @@ pub struct ServeOptions {
     pub seed_leads: usize,
     /// REST requests the inspector's log keeps (0 turns it off).
     pub request_log: usize,
+    /// How many portals to serve (at least one), each on its own port: the first on `port`,
+    /// the others on free ports, without data files ([`crate::fleet`]).
+    pub portals: usize,
 }
 
 impl Default for ServeOptions {
@@ -37,6 +40,7 @@ impl Default for ServeOptions {
             admin_key: None,
             seed_leads: 0,
             request_log: crate::inspector::log::DEFAULT_CAPACITY,
+            portals: 1,
         }
     }
 }
@@ -109,13 +113,38 @@ pub fn summary(sandbox: &Sandbox, opts: &ServeOptions) -> String {
 /// Runs until Ctrl-C: starts, seeds if asked, prints the summary, then serves.
 pub async fn run(opts: ServeOptions) -> Result<(), StartError> {
     let sandbox = start(&opts).await?;
+    let mut others = Vec::new();
+    for _ in 1..opts.portals {
+        others.push(sandbox.add_portal().await?);
+    }
     if opts.seed_leads > 0 {
         seed_if_empty(&sandbox, opts.seed_leads);
     }
     print!("{}", summary(&sandbox, &opts));
+    for other in &others {
+        print!("{}", other_summary(other));
+    }
     let _ = tokio::signal::ctrl_c().await;
+    for other in others {
+        other.shutdown().await;
+    }
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// How to connect to another portal of the fleet.
+pub fn other_summary(sandbox: &Sandbox) -> String {
+    let app = sandbox.app();
+    format!(
+        "\nAnother portal of this sandbox\n\
+         \n  portal            {url}\n  member_id         {member}\n  incoming webhook  {hook}\n\
+         \n  OAuth app\n    client_id     {cid}\n    client_secret {secret}\n",
+        url = sandbox.url(),
+        member = sandbox.member_id(),
+        hook = sandbox.webhook_url(),
+        cid = app.client_id,
+        secret = app.client_secret,
+    )
 }
 
 fn seed_if_empty(sandbox: &Sandbox, count: usize) {

@@ -107,6 +107,32 @@ pub fn user_exists(conn: &Connection, user_id: i64) -> rusqlite::Result<bool> {
         .is_some())
 }
 
+/// Registers `app` of another portal here with the same `client_id` and `client_secret` (a
+/// marketplace app installed on several portals) and a fresh `application_token`, which is
+/// per installation.
+pub fn register_shared_app(conn: &Connection, app: &App) -> rusqlite::Result<App> {
+    let application_token = secret::hex(32);
+    conn.execute(
+        "INSERT INTO apps (client_id, client_secret, code, name, redirect_uri, install_url, scope,
+                           application_token)
+         VALUES (?1, ?2, ?1, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            app.client_id,
+            app.client_secret,
+            "Shared app",
+            app.redirect_uri,
+            app.install_url,
+            app.scope,
+            application_token,
+        ],
+    )?;
+    Ok(App {
+        id: conn.last_insert_rowid(),
+        application_token,
+        ..app.clone()
+    })
+}
+
 /// Registers (installs) an OAuth application with fresh credentials.
 pub fn register_app(conn: &Connection, reg: &AppRegistration) -> rusqlite::Result<App> {
     let client_id = format!("local.{}.{}", secret::hex(14), secret::alnum(8));

@@ -48,38 +48,22 @@ impl std::fmt::Debug for Delivery {
 /// Where the portal says it lives, as event payloads print it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
-    /// `auth[domain]`: `host:port` of the sandbox (as the OAuth token answer prints it), or the
-    /// configured domain before the base URL is known.
+    /// `auth[domain]`: the portal's domain ([`crate::PortalConfig::domain`], by default the
+    /// listening `host:port`), the same as in the OAuth redirect and the token answer.
     pub domain: String,
-    /// `auth[client_endpoint]`: `{sandbox}/rest/`.
+    /// `auth[client_endpoint]`: `{scheme}://{domain}/rest/`.
     pub client_endpoint: String,
-    /// `auth[server_endpoint]`: the sandbox is its own OAuth server, so also `{sandbox}/rest/`
-    /// (the real one is `https://oauth.bitrix.info/rest/`).
+    /// `auth[server_endpoint]`: the sandbox is its own OAuth server, so also
+    /// `{scheme}://{domain}/rest/` (the real one is `https://oauth.bitrix.info/rest/`).
     pub server_endpoint: String,
 }
 
 /// The endpoints of `portal`.
-pub fn endpoints(portal: &Arc<Portal>) -> Endpoints {
-    match state::of(portal).base_url() {
-        Some(base) => {
-            let domain = base
-                .split_once("://")
-                .map_or(base.as_str(), |(_, rest)| rest)
-                .to_string();
-            Endpoints {
-                domain,
-                client_endpoint: format!("{base}/rest/"),
-                server_endpoint: format!("{base}/rest/"),
-            }
-        }
-        None => {
-            let domain = portal.config.domain.clone();
-            Endpoints {
-                client_endpoint: format!("https://{domain}/rest/"),
-                server_endpoint: format!("https://{domain}/rest/"),
-                domain,
-            }
-        }
+pub fn endpoints(portal: &Portal) -> Endpoints {
+    Endpoints {
+        domain: portal.config.domain.clone(),
+        client_endpoint: portal.config.client_endpoint(),
+        server_endpoint: portal.config.client_endpoint(),
     }
 }
 

@@ -31,7 +31,6 @@ pub struct DeliveryRecord {
 /// Delivery state of one portal.
 #[derive(Debug, Default)]
 pub struct EventState {
-    base_url: Mutex<Option<String>>,
     in_flight: AtomicU64,
     delivered: AtomicU64,
     failed: AtomicU64,
@@ -61,21 +60,6 @@ pub fn of(portal: &Arc<Portal>) -> Arc<EventState> {
 }
 
 impl EventState {
-    /// Records the URL the sandbox serves at (e.g. `http://127.0.0.1:40123`), which becomes
-    /// `client_endpoint` and `domain` in event payloads.
-    pub fn set_base_url(&self, url: &str) {
-        let url = url.trim_end_matches('/').to_string();
-        *self.base_url.lock().unwrap_or_else(|p| p.into_inner()) = Some(url);
-    }
-
-    /// The recorded base URL.
-    pub fn base_url(&self) -> Option<String> {
-        self.base_url
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
     /// Deliveries started and not yet finished.
     pub fn in_flight(&self) -> u64 {
         self.in_flight.load(Ordering::SeqCst)

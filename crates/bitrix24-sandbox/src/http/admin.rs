@@ -7,6 +7,7 @@
 use crate::auth::{apps, oauth};
 use crate::config::Limits;
 use crate::faults::FaultConfig;
+use crate::fleet::Fleet;
 use crate::state::Portal;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request, State};
@@ -14,7 +15,7 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -35,6 +36,7 @@ fn routes() -> Router<Arc<Portal>> {
         .route("/_sandbox/webhooks", post(create_webhook))
         .route("/_sandbox/seed/leads", post(seed_leads))
         .route("/_sandbox/stats", get(stats).delete(reset_stats))
+        .route("/_sandbox/portals", get(list_portals).post(add_portal))
 }
 
 /// The admin routes with the key guard applied.
@@ -331,11 +333,77 @@ async fn seed_leads(State(p): State<Arc<Portal>>, Body(body): Body<Seed>) -> Res
 }
 
 async fn stats(State(p): State<Arc<Portal>>) -> Json<Value> {
+    let now = p.clock.now();
+    let buckets: serde_json::Map<String, Value> = p
+        .rate
+        .levels(now)
+        .into_iter()
+        .map(|(ip, level)| (ip.to_string(), json!(level)))
+        .collect();
     Json(json!({
         "http_requests": p.stats.http_requests(),
         "by_method": p.stats.by_method(),
         "refused_by_rate_limit": p.rate.refused(),
+        "rate_buckets": buckets,
     }))
+}
+
+/// `GET /_sandbox/portals`: every running portal of this one's fleet, in start order.
+async fn list_portals(fleet: Option<Extension<Arc<Fleet>>>) -> Json<Value> {
+    let portals: Vec<Value> = fleet
+        .map(|Extension(f)| f.list())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| json!({"url": p.url, "domain": p.domain, "member_id": p.member_id}))
+        .collect();
+    Json(json!({ "portals": portals }))
+}
+
+#[derive(Deserialize, Default)]
+struct NewPortal {
+    limits: Option<String>,
+}
+
+/// `POST /_sandbox/portals` (body optional, `{"limits": "standard"}`): starts another portal
+/// in this fleet, on its own port, with this portal's settings (address, admin key, TLS) and
+/// its own data, domain, member id, webhook and app. It runs until the fleet's first portal
+/// stops.
+async fn add_portal(fleet: Option<Extension<Arc<Fleet>>>, body: axum::body::Bytes) -> Response {
+    let Some(Extension(fleet)) = fleet else {
+        return bad("this sandbox was started without a fleet; start it with the builder");
+    };
+    let req: NewPortal = if body.iter().all(u8::is_ascii_whitespace) {
+        NewPortal::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v) => v,
+            Err(e) => return bad(format!("the JSON body was not understood: {e}")),
+        }
+    };
+    let limits = match req.limits.as_deref().map(str::parse::<Limits>) {
+        Some(Err(e)) => return bad(e),
+        Some(Ok(l)) => Some(l),
+        None => None,
+    };
+    let (portal, webhook_url, app) = match fleet.start_portal(limits).await {
+        None => return bad("this portal cannot start others: ask the first portal of the sandbox"),
+        Some(Err(e)) => return internal(e),
+        Some(Ok(started)) => started,
+    };
+    let answer = json!({
+        "url": portal.url,
+        "domain": portal.domain,
+        "member_id": portal.member_id,
+        "webhook_url": webhook_url,
+        "app": {
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "application_token": app.application_token,
+            "redirect_uri": app.redirect_uri,
+            "scope": app.scope,
+        },
+    });
+    Json(answer).into_response()
 }
 
 async fn reset_stats(State(p): State<Arc<Portal>>) -> Json<Value> {

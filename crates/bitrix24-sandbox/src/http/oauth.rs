@@ -2,13 +2,17 @@
 //!
 //! On the real cloud these live on two hosts: the portal shows the consent page and
 //! `oauth.bitrix.info` issues tokens. The sandbox is both, so `server_domain` in the redirect
-//! and `domain` in the token answer are the sandbox's own `host:port` (taken from the `Host`
-//! header the client used), and `server_endpoint` is `{sandbox}/rest/` (the real one is
-//! `https://oauth.bitrix.info/rest/`, which serves the OAuth server's own methods).
+//! is the sandbox's own `host:port` as the client addressed it (the `Host` header), and
+//! `server_endpoint` is `{that}/rest/` (the real one is `https://oauth.bitrix.info/rest/`,
+//! which serves the OAuth server's own methods). The portal itself is named the same way
+//! everywhere: `domain` in the redirect, `domain` and `client_endpoint` in the token answer and
+//! in event payloads all come from the portal's domain (by default its listening `host:port`),
+//! so a client that builds `https://{domain}/rest/` from the redirect reaches the portal.
 
 use super::{consent, request, response, Https};
 use crate::auth::consent::{self as grant_page, Consent, ConsentError};
 use crate::auth::oauth::{self, GrantError, Granted, TokenRequest};
+use crate::fleet::Fleet;
 use crate::php::value::as_string;
 use crate::state::Portal;
 use axum::body::Bytes;
@@ -117,8 +121,10 @@ async fn token(
     uri: Uri,
     headers: HeaderMap,
     https: Option<Extension<Https>>,
+    fleet: Option<Extension<Arc<Fleet>>>,
     body: Bytes,
 ) -> Response {
+    let fleet = fleet.map(|Extension(f)| f);
     // Injected latency (fault `only_methods: ["oauth.token"]`) is waited out BEFORE anything is
     // processed: a client that drops the connection meanwhile cancels this handler, so a
     // refresh killed in flight rotates nothing (what the client's crash test relies on).
@@ -129,14 +135,29 @@ async fn token(
         tokio::time::sleep(latency).await;
     }
     let params = request::params(uri.query(), content_type(&headers).as_deref(), &body);
-    let (host, base) = own_host(&headers, &uri, &portal, https.is_some());
+    let (_, base) = own_host(&headers, &uri, &portal, https.is_some());
     let worker = portal.clone();
+    let others = fleet.map(|f| f.others(&portal)).unwrap_or_default();
     let outcome = tokio::task::spawn_blocking(move || {
         let req = TokenRequest::from_params(&params)?;
-        let db = worker.db();
-        // One write transaction per grant: the portal lock and BEGIN IMMEDIATE serialise
-        // concurrent refreshes of one token, so only the first can consume it.
-        oauth::in_transaction(&db, |conn| oauth::exchange(conn, &req, worker.unix()))
+        match grant_on(&worker, &req) {
+            // The fleet shares one OAuth server: a code or refresh token this portal does not
+            // know may be another portal's (nothing was written here: the grant rolled back).
+            Err(own) if own.error == "invalid_client" || own.error == "invalid_grant" => {
+                let mut best = own;
+                for other in others {
+                    match grant_on(&other, &req) {
+                        Ok(granted) => return Ok((granted, other)),
+                        // The OAuth server knows every portal's apps: a portal that knows the
+                        // client tells better what is wrong with the grant.
+                        Err(e) if best.error == "invalid_client" => best = e,
+                        Err(_) => {}
+                    }
+                }
+                Err(best)
+            }
+            result => result.map(|g| (g, worker)),
+        }
     })
     .await
     .unwrap_or_else(|join| {
@@ -144,7 +165,7 @@ async fn token(
         Err(GrantError::server_error())
     });
     let (status, body) = match outcome {
-        Ok(granted) => (200, token_body(&granted, &portal, &host, &base)),
+        Ok((granted, owner)) => (200, token_body(&granted, &owner, &base)),
         Err(err) => (
             err.status,
             json!({"error": err.error, "error_description": err.description}),
@@ -157,18 +178,26 @@ async fn token(
     resp
 }
 
+/// Runs one grant on `portal`'s data.
+fn grant_on(portal: &Portal, req: &TokenRequest) -> Result<Granted, GrantError> {
+    let db = portal.db();
+    // One write transaction per grant: the portal lock and BEGIN IMMEDIATE serialise
+    // concurrent refreshes of one token, so only the first can consume it.
+    oauth::in_transaction(&db, |conn| oauth::exchange(conn, req, portal.unix()))
+}
+
 /// The token answer, fields in the order of the docs' example (protocol.md §1b).
-fn token_body(granted: &Granted, portal: &Portal, host: &str, base: &str) -> Value {
+fn token_body(granted: &Granted, portal: &Portal, base: &str) -> Value {
     let t = &granted.tokens;
     json!({
         "access_token": t.access_token,
         "expires": t.expires,
         "expires_in": oauth::ACCESS_TTL,
         "scope": t.scope,
-        "domain": host,
+        "domain": portal.config.domain,
         "server_endpoint": format!("{base}/rest/"),
         "status": granted.status,
-        "client_endpoint": format!("{base}/rest/"),
+        "client_endpoint": portal.config.client_endpoint(),
         "member_id": portal.config.member_id,
         "user_id": t.user_id,
         "refresh_token": t.refresh_token,

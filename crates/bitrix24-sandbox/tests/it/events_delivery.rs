@@ -46,6 +46,8 @@ async fn lead_add_is_posted_to_the_handler() {
         got.get(&["auth", "client_endpoint"]),
         Some(s.rest_url().as_str())
     );
+    // The same host as the OAuth redirect and the token answer name (issue 11).
+    assert_eq!(got.get(&["auth", "domain"]), Some(s.domain()));
     assert_eq!(got.get(&["auth", "user_id"]), Some("1"));
     assert_eq!(got.get(&["auth", "expires_in"]), Some("3600"));
     assert_eq!(got.get(&["auth", "scope"]), Some("crm,user"));

@@ -25,6 +25,7 @@ mod events_bind;
 mod events_delivery;
 mod events_offline;
 mod faults;
+mod fleet;
 mod fuzz_seeds;
 mod inspector;
 mod inspector_browser;

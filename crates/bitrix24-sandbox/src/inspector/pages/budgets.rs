@@ -1,8 +1,10 @@
-//! The budgets page: the rate bucket, the operating time per caller and method with its reset
-//! time, the portal clock and the faults in force, with forms to move the clock and set
-//! faults (POSTs behind the same key, see [`crate::inspector::access`]).
+//! The budgets page: the rate buckets per source address, the operating time per caller and
+//! method with its reset time, the portal clock and the faults in force, with forms to move the
+//! clock and set faults (POSTs behind the same key, see [`crate::inspector::access`]), and the
+//! other portals of the fleet, each a link to its own inspector.
 
 use crate::faults::FaultConfig;
+use crate::fleet::{Fleet, FleetPortal};
 use crate::inspector::html::{self, esc, BASE};
 use crate::php::form;
 use crate::state::Portal;
@@ -10,16 +12,32 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Extension;
 use serde_json::{Map, Value};
 use std::fmt::Write;
 use std::sync::Arc;
 
-/// `GET /_sandbox/ui/budgets`.
-pub async fn page(State(p): State<Arc<Portal>>) -> Response {
-    render(&p, StatusCode::OK, None)
+/// The fleet's portals, for the portal list.
+type FleetExt = Option<Extension<Arc<Fleet>>>;
+
+fn portals_of(fleet: &FleetExt) -> Vec<FleetPortal> {
+    fleet
+        .as_ref()
+        .map(|Extension(f)| f.list())
+        .unwrap_or_default()
 }
 
-fn render(p: &Portal, status: StatusCode, problem: Option<&str>) -> Response {
+/// `GET /_sandbox/ui/budgets`.
+pub async fn page(State(p): State<Arc<Portal>>, fleet: FleetExt) -> Response {
+    render(&p, &portals_of(&fleet), StatusCode::OK, None)
+}
+
+fn render(
+    p: &Portal,
+    portals: &[FleetPortal],
+    status: StatusCode,
+    problem: Option<&str>,
+) -> Response {
     let now = p.clock.now();
     let mut body = String::new();
     if let Some(problem) = problem {
@@ -35,12 +53,50 @@ fn render(p: &Portal, status: StatusCode, problem: Option<&str>) -> Response {
         "<section><h2>Rate bucket</h2><table id=\"bucket\">\
          <tr><th>Limits</th><td>{limits}</td></tr><tr><th>Level</th><td>{bucket}</td></tr>\
          <tr><th>Refused with 503 so far</th><td>{refused}</td></tr></table>\
-         <p class=\"muted\">One bucket for the whole portal, whatever the app, webhook or \
-         source address.</p></section>",
+         <p class=\"muted\">One bucket per source address, whatever the app, webhook or \
+         token; the level above is the fullest one's.</p>",
         limits = esc(&format!("{limits:?}")),
         bucket = esc(&bucket),
         refused = p.rate.refused(),
     );
+    let levels = p.rate.levels(now);
+    if !levels.is_empty() {
+        body.push_str(
+            "<table id=\"buckets\"><thead><tr><th>Source</th><th>Level</th></tr></thead><tbody>",
+        );
+        for (ip, level) in levels {
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{level:.1}</td></tr>",
+                esc(&ip.to_string())
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
+    body.push_str("</section>");
+    if portals.len() > 1 {
+        body.push_str(
+            "<section><h2>Portals of this sandbox</h2><table id=\"portals\"><thead><tr>\
+             <th>Domain</th><th>member_id</th></tr></thead><tbody>",
+        );
+        for other in portals {
+            let name = if other.member_id == p.config.member_id {
+                format!("<b>{}</b> (this one)", esc(&other.domain))
+            } else {
+                format!(
+                    "<a href=\"{}{BASE}/budgets\">{}</a>",
+                    esc(&other.url),
+                    esc(&other.domain)
+                )
+            };
+            let _ = write!(
+                body,
+                "<tr><td>{name}</td><td>{}</td></tr>",
+                esc(&other.member_id)
+            );
+        }
+        body.push_str("</tbody></table></section>");
+    }
     let limit = p.operating.limit();
     let _ = write!(
         body,
@@ -122,43 +178,46 @@ fn field(form: &Map<String, Value>, name: &str) -> String {
 
 /// `POST /_sandbox/ui/budgets/clock`: `action` = `advance` (with `seconds`), `freeze` or
 /// `resume`.
-pub async fn clock(State(p): State<Arc<Portal>>, body: Bytes) -> Response {
+pub async fn clock(State(p): State<Arc<Portal>>, fleet: FleetExt, body: Bytes) -> Response {
+    let portals = portals_of(&fleet);
     let form = form::parse_str(&String::from_utf8_lossy(&body));
     match field(&form, "action").as_str() {
         "advance" => {
             let Ok(seconds) = field(&form, "seconds").parse::<f64>() else {
                 return render(
                     &p,
+                    &portals,
                     StatusCode::BAD_REQUEST,
                     Some("seconds must be a number"),
                 );
             };
             if let Err(e) = p.clock.try_advance(seconds) {
-                return render(&p, StatusCode::BAD_REQUEST, Some(&e.to_string()));
+                return render(&p, &portals, StatusCode::BAD_REQUEST, Some(&e.to_string()));
             }
         }
         "freeze" => p.clock.freeze(),
         "resume" => p.clock.resume(),
         other => {
             let msg = format!("unknown clock action {other:?}: use advance, freeze or resume");
-            return render(&p, StatusCode::BAD_REQUEST, Some(&msg));
+            return render(&p, &portals, StatusCode::BAD_REQUEST, Some(&msg));
         }
     }
     html::redirect(&format!("{BASE}/budgets"))
 }
 
 /// `POST /_sandbox/ui/budgets/faults`: `action` = `set` (with the fault fields) or `clear`.
-pub async fn faults(State(p): State<Arc<Portal>>, body: Bytes) -> Response {
+pub async fn faults(State(p): State<Arc<Portal>>, fleet: FleetExt, body: Bytes) -> Response {
+    let portals = portals_of(&fleet);
     let form = form::parse_str(&String::from_utf8_lossy(&body));
     match field(&form, "action").as_str() {
         "clear" => p.faults.clear(),
         "set" => match fault_config(&form) {
             Ok(config) => p.faults.set(config),
-            Err(e) => return render(&p, StatusCode::BAD_REQUEST, Some(&e)),
+            Err(e) => return render(&p, &portals, StatusCode::BAD_REQUEST, Some(&e)),
         },
         other => {
             let msg = format!("unknown faults action {other:?}: use set or clear");
-            return render(&p, StatusCode::BAD_REQUEST, Some(&msg));
+            return render(&p, &portals, StatusCode::BAD_REQUEST, Some(&msg));
         }
     }
     html::redirect(&format!("{BASE}/budgets"))

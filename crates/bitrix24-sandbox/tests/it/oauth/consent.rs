@@ -75,6 +75,36 @@ async fn the_whole_dance_gives_working_tokens() {
     let auth = format!("auth={}", field(&t, "access_token"));
     let me = common::get_raw(&sb.rest_url(), "user.current", &auth).await;
     assert_eq!(me.result()["ID"], "1", "{}", me.text);
+
+    // Issue 11: the redirect and the token name one host, and a client that builds the REST
+    // URL from the redirect's `domain` reaches the portal.
+    assert_eq!(q["domain"], host, "the portal's domain is where it listens");
+    assert_eq!(field(&t, "domain"), q["domain"]);
+    let built = format!("http://{}/rest/", q["domain"]);
+    assert_eq!(field(&t, "client_endpoint"), built);
+    let me = common::get_raw(&built, "user.current", &auth).await;
+    assert_eq!(me.result()["ID"], "1", "{}", me.text);
+}
+
+/// A domain given to the builder is the portal's name everywhere (redirect, token answer,
+/// `client_endpoint`), never mixed with the listening address.
+#[tokio::test]
+async fn a_configured_domain_is_used_everywhere() {
+    let sb = bitrix24_sandbox::Sandbox::builder()
+        .limits(bitrix24_sandbox::Limits::Off)
+        .domain("portal.example.test")
+        .start()
+        .await
+        .expect("sandbox starts");
+    let app = sb.app().clone();
+    let q = authorize(&sb, &app, &[]).await;
+    assert_eq!(q["domain"], "portal.example.test");
+    let t = exchange(&sb, &app, &q["code"]).await;
+    assert_eq!(field(&t, "domain"), "portal.example.test");
+    assert_eq!(
+        field(&t, "client_endpoint"),
+        "http://portal.example.test/rest/"
+    );
 }
 
 /// protocol.md §1b: redirect_uri is not sent; the portal takes it from the app settings, so a
