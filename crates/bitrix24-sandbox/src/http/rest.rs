@@ -107,7 +107,7 @@ pub async fn handle(
                 tracing::info!(method = %method_name, "fault: committed, dropping the connection");
                 return response::dropped_connection();
             }
-            response::body(200, &response::envelope(&answer), xml)
+            response::body(200, &response::envelope(answer), xml)
         }
         Err(err) => response::error(&err, xml),
     }
