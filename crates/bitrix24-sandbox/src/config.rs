@@ -47,7 +47,7 @@ impl std::str::FromStr for Limits {
 }
 
 /// Fixed facts about the emulated portal.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PortalConfig {
     /// The portal's host as apps see it: `domain` in the OAuth redirect, the token answer and
     /// event payloads, and the host of every `client_endpoint`. The builder sets it to the
@@ -76,6 +76,24 @@ pub struct PortalConfig {
     pub request_log: usize,
 }
 
+/// Every field but the admin key, which is only said to be set or not.
+impl std::fmt::Debug for PortalConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PortalConfig")
+            .field("domain", &self.domain)
+            .field("https", &self.https)
+            .field("member_id", &self.member_id)
+            .field("utc_offset", &self.utc_offset)
+            .field("limits", &self.limits)
+            .field("operating_limit", &self.operating_limit)
+            .field("allow_http_webhooks", &self.allow_http_webhooks)
+            .field("admin_key", &self.admin_key.as_ref().map(|_| "<set>"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("request_log", &self.request_log)
+            .finish()
+    }
+}
+
 impl PortalConfig {
     /// `client_endpoint`: `{scheme}://{domain}/rest/`.
     pub fn client_endpoint(&self) -> String {
@@ -98,5 +116,21 @@ impl Default for PortalConfig {
             max_body_bytes: 32 * 1024 * 1024,
             request_log: crate::inspector::log::DEFAULT_CAPACITY,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_admin_key() {
+        let config = PortalConfig {
+            admin_key: Some("s3cret-admin-key".into()),
+            ..PortalConfig::default()
+        };
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret-admin-key"), "{shown}");
+        assert!(shown.contains("admin_key: Some(\"<set>\")"), "{shown}");
     }
 }
