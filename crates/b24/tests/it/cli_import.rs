@@ -228,9 +228,9 @@ async fn an_import_killed_with_batches_in_flight_adds_every_row_exactly_once_on_
     })
     .await
     .expect("the import got far enough to be killed");
-    assert!(answered + in_doubt < rows, "killed before the end");
-    let killed_at = cli.lead_count();
-    assert!(killed_at < rows as i64, "killed before the end");
+    // Killed before every answer was journaled, with rows in doubt (whether the portal had
+    // created them or not when the process died is up to the race, and both must end exact).
+    assert!(answered < rows && in_doubt >= 100, "killed before the end");
     // The pipelined run kept to the bucket. (The re-run starts with a fresh limiter while the
     // portal's bucket still holds the first run's burst, so it may meet 503s and retry them:
     // separate processes share a budget only through a shared store.)
