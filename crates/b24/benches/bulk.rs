@@ -177,7 +177,13 @@ async fn fast_bitrix24(sandbox: &Sandbox, job: &str, rows: usize, limits: Limits
         Ok(out) => {
             let err = String::from_utf8_lossy(&out.stderr);
             let last = err.lines().last().unwrap_or("no output");
-            return format!("not run ({last}; `pip install fast_bitrix24` installs it)");
+            if err.contains("ModuleNotFoundError") {
+                return format!("not run ({last}; `pip install fast_bitrix24` installs it)");
+            }
+            return format!(
+                "failed: {last} ({} 503s)",
+                sandbox.refused_by_rate_limit() - before
+            );
         }
         Err(e) => return format!("not run (python3: {e})"),
     };

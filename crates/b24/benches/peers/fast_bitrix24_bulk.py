@@ -32,7 +32,15 @@ def main() -> None:
             ssl=False,
         )
         items = [
-            {"fields": {"TITLE": f"peer {i}", "NAME": f"Пётр {i}", "COMMENTS": "a&b+c \"q\""}}
+            {
+                "fields": {
+                    "TITLE": f"peer {i}",
+                    "NAME": f"Пётр {i}",
+                    # The same phone and comment as the rows `b24 import` sends.
+                    "PHONE": [{"VALUE": f"+7 903 {i // 10000:03} {i % 10000:04}", "VALUE_TYPE": "WORK"}],
+                    "COMMENTS": 'a & b + "q"',
+                }
+            }
             for i in range(rows)
         ]
         t0 = time.monotonic()
