@@ -16,7 +16,8 @@ use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 /// The most batches in flight by default: what fast_bitrix24 keeps, and a standard portal's
-/// whole burst.
+/// whole burst. A client whose rate limits allow a larger burst (Enterprise: 250) keeps up
+/// to that burst in flight instead.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 50;
 /// A window of at most `max` batches in flight, starting full: at its cap. The portal's
 /// bucket is built to take a burst (50, or 250 on Enterprise) at once, and the rate limiter,
@@ -73,15 +74,19 @@ impl std::fmt::Debug for Pipeline {
 
 impl Pipeline {
     pub(crate) fn new(transport: Arc<Transport>) -> Self {
+        let cap = transport.limits.burst().map_or(DEFAULT_MAX_IN_FLIGHT, |b| {
+            DEFAULT_MAX_IN_FLIGHT.max(usize::try_from(b).unwrap_or(usize::MAX))
+        });
         Self {
             transport,
-            window: full_window(DEFAULT_MAX_IN_FLIGHT),
+            window: full_window(cap),
             running: FuturesUnordered::new(),
             next_ticket: 0,
         }
     }
 
-    /// Caps the batches in flight at `n` (at least 1; default [`DEFAULT_MAX_IN_FLIGHT`]).
+    /// Caps the batches in flight at `n` (at least 1; default [`DEFAULT_MAX_IN_FLIGHT`], or
+    /// the rate limits' burst when that is larger).
     /// `1` sends one batch after the other.
     pub fn max_in_flight(mut self, n: usize) -> Self {
         let n = n.max(1);

@@ -52,6 +52,11 @@ impl RateLimits {
         }
     }
 
+    /// The bucket's size, `None` when limits are off.
+    pub(crate) fn burst(self) -> Option<u32> {
+        self.params.map(|(_, burst)| burst)
+    }
+
     /// No client-side limit (tests, or when something else paces the calls).
     pub fn off() -> Self {
         Self { params: None }
