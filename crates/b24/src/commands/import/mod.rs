@@ -7,6 +7,7 @@
 //! [`journal`] for the journal.
 
 mod answer;
+mod columns;
 pub mod csv;
 pub mod dedupe;
 pub mod journal;
@@ -19,7 +20,7 @@ use crate::progress;
 use answer::id_of;
 use bitrix24::batch::{Batch, Ticket};
 use bitrix24::Client;
-use csv::{field_of, Row};
+use csv::Row;
 use dedupe::{duplicates, recover};
 use futures::FutureExt;
 use journal::{Journal, Rejects};
@@ -124,8 +125,7 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
         ));
     }
     let sheet = csv::read(&args.file)?;
-    let known = client.call_raw(fields_method, &()).await?.result;
-    check_columns(&sheet.header, &known, &args.entity)?;
+    columns::check(client, fields_method, &sheet.header, &args.entity).await?;
     let mut rejects = Rejects::new(sibling(&args.file, ".rejects.csv"), &sheet.header)?;
     let mut journal = if args.dry_run {
         None
@@ -288,31 +288,4 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
 fn reject(rejects: &mut Rejects, rows: &HashMap<u64, &Row>, row: u64, why: &str) -> CliResult {
     let cells = rows.get(&row).map(|r| r.cells.clone()).unwrap_or_default();
     rejects.push(row, &why.replace("<br />", "; "), &cells)
-}
-
-/// Refuses columns the entity does not have or cannot be written.
-fn check_columns(header: &[String], known: &Value, entity: &str) -> CliResult {
-    let Value::Object(fields) = known else {
-        return Ok(());
-    };
-    for h in header {
-        let (name, _) = field_of(h);
-        match fields.get(&name) {
-            None => {
-                let mut names: Vec<&str> = fields.keys().map(String::as_str).collect();
-                names.truncate(30);
-                return Err(CliError::Usage(format!(
-                    "column {h:?} is not a field of {entity}; fields include: {}",
-                    names.join(", ")
-                )));
-            }
-            Some(desc) if desc.get("isReadOnly") == Some(&Value::Bool(true)) => {
-                return Err(CliError::Usage(format!(
-                    "column {h:?}: {name} is read-only on the portal; remove the column"
-                )));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(())
 }
