@@ -1,100 +1,263 @@
-//! `crm.item.productrow.fields` (orders-timeline.md §1.2): the row fields with their types and
-//! attributes; the computed prices, `type` and `storeId` read-only, the owner required and
-//! immutable. `priceAccount` and `xmlId` are not listed, as in the portal's code.
+//! The product row's fields (orders-timeline.md §1.2): one table of their names in both
+//! spellings, types and attributes, from which `crm.item.productrow.fields` and what each API
+//! lets a caller write are derived. The computed prices, `type` and `storeId` are read-only,
+//! the owner required and immutable; `priceAccount` and `xmlId` are not listed, as in the
+//! portal's code.
 
 use serde_json::{json, Map, Value};
 
-/// (camel name, type, required, read-only, immutable, title)
-const FIELDS: [(&str, &str, bool, bool, bool, &str); 21] = [
-    ("id", "integer", false, true, false, "ID"),
-    ("ownerId", "integer", true, false, true, "Owner ID"),
-    ("ownerType", "string", true, false, true, "Owner type"),
-    ("productId", "integer", true, false, false, "Product"),
-    ("productName", "string", false, false, false, "Product name"),
-    ("price", "double", false, false, false, "Price"),
-    (
-        "priceExclusive",
+/// Which API a row is written through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// `crm.item.productrow.*` (camelCase keys).
+    Item,
+    /// The deprecated `crm.{deal,lead}.productrows.set` (UPPER_CASE keys).
+    Legacy,
+}
+
+/// One field of a product row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// The `crm.item.productrow.*` name, e.g. `productName`.
+    pub camel: &'static str,
+    /// The legacy name and table column, e.g. `PRODUCT_NAME`.
+    pub upper: &'static str,
+    /// The type `fields` gives.
+    pub ty: &'static str,
+    /// The title `fields` gives.
+    pub title: &'static str,
+    /// `isRequired`.
+    pub required: bool,
+    /// `isReadOnly`: `crm.item.productrow.*` drops it from the input silently, as
+    /// `prepareForSave` does.
+    pub read_only: bool,
+    /// `isImmutable`: taken on add only.
+    pub immutable: bool,
+    /// Listed by `crm.item.productrow.fields`.
+    pub listed: bool,
+    /// Written by the legacy `set` (which takes the owner from its `id`).
+    pub legacy_writes: bool,
+}
+
+/// A field both APIs write.
+const fn written(
+    camel: &'static str,
+    upper: &'static str,
+    ty: &'static str,
+    title: &'static str,
+) -> Field {
+    Field {
+        camel,
+        upper,
+        ty,
+        title,
+        required: false,
+        read_only: false,
+        immutable: false,
+        listed: true,
+        legacy_writes: true,
+    }
+}
+
+/// The owner: required and immutable in the item API, never written by the legacy one.
+const fn owner(
+    camel: &'static str,
+    upper: &'static str,
+    ty: &'static str,
+    title: &'static str,
+) -> Field {
+    Field {
+        required: true,
+        immutable: true,
+        legacy_writes: false,
+        ..written(camel, upper, ty, title)
+    }
+}
+
+/// A unit price the item API computes and the legacy API may be given.
+const fn computed(
+    camel: &'static str,
+    upper: &'static str,
+    ty: &'static str,
+    title: &'static str,
+) -> Field {
+    Field {
+        read_only: true,
+        ..written(camel, upper, ty, title)
+    }
+}
+
+/// A field no caller writes.
+const fn fixed(
+    camel: &'static str,
+    upper: &'static str,
+    ty: &'static str,
+    title: &'static str,
+) -> Field {
+    Field {
+        read_only: true,
+        legacy_writes: false,
+        ..written(camel, upper, ty, title)
+    }
+}
+
+impl Field {
+    const fn required(self) -> Field {
+        Field {
+            required: true,
+            ..self
+        }
+    }
+
+    const fn unlisted(self) -> Field {
+        Field {
+            listed: false,
+            ..self
+        }
+    }
+
+    /// True when `api` takes this field from a caller's row.
+    pub fn writable(&self, api: Api) -> bool {
+        match api {
+            Api::Item => !self.read_only,
+            Api::Legacy => self.legacy_writes,
+        }
+    }
+}
+
+/// Every field, in the order `fields` lists them.
+pub const FIELDS: [Field; 23] = [
+    fixed("id", "ID", "integer", "ID"),
+    owner("ownerId", "OWNER_ID", "integer", "Owner ID"),
+    owner("ownerType", "OWNER_TYPE", "string", "Owner type"),
+    written("productId", "PRODUCT_ID", "integer", "Product").required(),
+    written("productName", "PRODUCT_NAME", "string", "Product name"),
+    written("price", "PRICE", "double", "Price"),
+    fixed(
+        "priceAccount",
+        "PRICE_ACCOUNT",
         "double",
-        false,
-        true,
-        false,
+        "Price in the report currency",
+    )
+    .unlisted(),
+    computed(
+        "priceExclusive",
+        "PRICE_EXCLUSIVE",
+        "double",
         "Price after discount, without tax",
     ),
-    (
+    computed(
         "priceNetto",
+        "PRICE_NETTO",
         "double",
-        false,
-        true,
-        false,
         "Price without discount and tax",
     ),
-    (
+    computed(
         "priceBrutto",
+        "PRICE_BRUTTO",
         "double",
-        false,
-        true,
-        false,
         "Price without discount, with tax",
     ),
-    ("quantity", "double", false, false, false, "Quantity"),
-    (
+    written("quantity", "QUANTITY", "double", "Quantity"),
+    written(
         "discountTypeId",
+        "DISCOUNT_TYPE_ID",
         "integer",
-        false,
-        false,
-        false,
         "Discount type",
     ),
-    (
-        "discountRate",
-        "double",
-        false,
-        false,
-        false,
-        "Discount rate",
-    ),
-    (
-        "discountSum",
-        "double",
-        false,
-        false,
-        false,
-        "Discount amount",
-    ),
-    ("taxRate", "double", false, false, false, "Tax rate"),
-    ("taxIncluded", "char", false, false, false, "Tax included"),
-    ("customized", "char", false, false, false, "Customized"),
-    (
+    written("discountRate", "DISCOUNT_RATE", "double", "Discount rate"),
+    written("discountSum", "DISCOUNT_SUM", "double", "Discount amount"),
+    written("taxRate", "TAX_RATE", "double", "Tax rate"),
+    written("taxIncluded", "TAX_INCLUDED", "char", "Tax included"),
+    written("customized", "CUSTOMIZED", "char", "Customized"),
+    written(
         "measureCode",
+        "MEASURE_CODE",
         "integer",
-        false,
-        false,
-        false,
         "Unit of measure code",
     ),
-    (
-        "measureName",
-        "string",
-        false,
-        false,
-        false,
-        "Unit of measure",
-    ),
-    ("sort", "integer", false, false, false, "Sort"),
-    ("type", "integer", false, true, false, "Type"),
-    ("storeId", "integer", false, true, false, "Warehouse"),
+    written("measureName", "MEASURE_NAME", "string", "Unit of measure"),
+    written("sort", "SORT", "integer", "Sort"),
+    fixed("xmlId", "XML_ID", "string", "External ID").unlisted(),
+    fixed("type", "TYPE", "integer", "Type"),
+    fixed("storeId", "STORE_ID", "integer", "Warehouse"),
 ];
+
+/// The field whose UPPER name is `upper`.
+pub fn by_upper(upper: &str) -> Option<&'static Field> {
+    FIELDS.iter().find(|f| f.upper == upper)
+}
 
 /// The `fields` map.
 pub fn describe() -> Value {
     let mut out = Map::new();
-    for (name, ty, required, read_only, immutable, title) in FIELDS {
+    for f in FIELDS.iter().filter(|f| f.listed) {
         out.insert(
-            name.to_string(),
-            json!({"type": ty, "isRequired": required, "isReadOnly": read_only,
-                "isImmutable": immutable, "isMultiple": false, "isDynamic": false,
-                "title": title}),
+            f.camel.to_string(),
+            json!({"type": f.ty, "isRequired": f.required, "isReadOnly": f.read_only,
+                "isImmutable": f.immutable, "isMultiple": false, "isDynamic": false,
+                "title": f.title}),
         );
     }
     json!({ "fields": out })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writes(api: Api, upper: &str) -> bool {
+        by_upper(upper).expect(upper).writable(api)
+    }
+
+    #[test]
+    fn the_item_api_writes_the_owner_and_the_legacy_api_the_unit_prices() {
+        for owner in ["OWNER_ID", "OWNER_TYPE"] {
+            assert!(
+                writes(Api::Item, owner) && !writes(Api::Legacy, owner),
+                "{owner}"
+            );
+        }
+        for price in ["PRICE_EXCLUSIVE", "PRICE_NETTO", "PRICE_BRUTTO"] {
+            assert!(
+                !writes(Api::Item, price) && writes(Api::Legacy, price),
+                "{price}"
+            );
+        }
+        for both in ["PRODUCT_NAME", "PRICE", "QUANTITY", "TAX_RATE", "SORT"] {
+            assert!(
+                writes(Api::Item, both) && writes(Api::Legacy, both),
+                "{both}"
+            );
+        }
+        for neither in ["ID", "PRICE_ACCOUNT", "XML_ID", "TYPE", "STORE_ID"] {
+            assert!(
+                !writes(Api::Item, neither) && !writes(Api::Legacy, neither),
+                "{neither}"
+            );
+        }
+    }
+
+    #[test]
+    fn fields_lists_all_but_the_report_price_and_the_external_id() {
+        let described = describe();
+        let listed = described["fields"].as_object().expect("a map");
+        assert_eq!(listed.len(), FIELDS.len() - 2);
+        assert!(!listed.contains_key("priceAccount") && !listed.contains_key("xmlId"));
+        assert_eq!(listed["storeId"]["isReadOnly"], true);
+        assert_eq!(listed["ownerType"]["isRequired"], true);
+        assert_eq!(listed["ownerType"]["isImmutable"], true);
+        assert_eq!(listed["priceNetto"]["isReadOnly"], true);
+        assert_eq!(listed["productName"]["isReadOnly"], false);
+    }
+
+    #[test]
+    fn every_camel_name_is_the_upper_name_spelled_in_camel_case() {
+        for f in FIELDS {
+            assert_eq!(
+                crate::methods::crm::productrow::row::upper_snake(f.camel),
+                f.upper
+            );
+        }
+    }
 }

@@ -2,8 +2,9 @@
 //! `productRows`, owners by short code, controller errors (`NOT_FOUND`, `OWNER_NOT_FOUND`,
 //! `ENTITY_TYPE_NOT_SUPPORTED`, `INVALID_ARG_VALUE`, `"100"`), each write saving the owner.
 
+use super::fields::Api;
 use super::owner::{self, Owner};
-use super::row::{self, ApplyError, Keys, Path, Row};
+use super::row::{self, ApplyError, Row};
 use super::{fields, store, totals};
 use crate::error::ApiError;
 use crate::methods::engine::{self, required};
@@ -41,7 +42,7 @@ fn array_param<'a>(call: &'a Call<'_>, name: &str) -> Result<&'a Value, ApiError
 
 /// Computes a row from its input and records the sandbox notes.
 fn build(call: &mut Call<'_>, row: &mut Row, input: &Map<String, Value>) -> Result<(), ApiError> {
-    let notes = row::apply(call.db, row, input, Path::Item).map_err(apply_error)?;
+    let notes = row::apply(call.db, row, input, Api::Item).map_err(apply_error)?;
     for n in notes {
         call.note(format!("{}: {}", call.method, n.0));
     }
@@ -55,11 +56,7 @@ pub fn fields(_call: &mut Call<'_>) -> Result<Output, ApiError> {
 
 /// `crm.item.productrow.add`: `{"productRow": {...}}`.
 pub fn add(call: &mut Call<'_>) -> Result<Output, ApiError> {
-    let input = row::pick(
-        array_param(call, "fields")?,
-        &row::ITEM_WRITABLE,
-        Keys::Camel,
-    );
+    let input = row::pick(array_param(call, "fields")?, Api::Item);
     let code = input
         .get("OWNER_TYPE")
         .and_then(as_string)
@@ -93,7 +90,7 @@ pub fn get(call: &mut Call<'_>) -> Result<Output, ApiError> {
 pub fn update(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let (mut row, owner) = row_and_owner(call)?;
     let fields_v = array_param(call, "fields")?.clone();
-    let mut input = row::pick(&fields_v, &row::ITEM_WRITABLE, Keys::Camel);
+    let mut input = row::pick(&fields_v, Api::Item);
     if input.is_empty() {
         return match entries(&fields_v).first() {
             Some((key, _)) => Err(invalid(format!("Field '{key}' not available for update"))),
@@ -128,7 +125,7 @@ pub fn set(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let had_rows = totals::has_rows(call, owner)?;
     let mut rows = Vec::new();
     for item in elements(&rows_v) {
-        let input = row::pick(item, &row::ITEM_WRITABLE, Keys::Camel);
+        let input = row::pick(item, Api::Item);
         let mut row = Row::new(owner.code(), owner.id);
         build(call, &mut row, &input)?;
         rows.push(row);
@@ -152,32 +149,6 @@ pub fn available_for_payment(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let out: Vec<Value> = rows.iter().map(|r| r.camel(false)).collect();
     Ok(Output::new(json!({ "productRows": out })))
 }
-
-/// Columns a list may filter and sort by (UPPER names).
-const COLUMNS: [&str; 22] = [
-    "ID",
-    "OWNER_TYPE",
-    "OWNER_ID",
-    "PRODUCT_ID",
-    "PRODUCT_NAME",
-    "PRICE",
-    "PRICE_ACCOUNT",
-    "PRICE_EXCLUSIVE",
-    "PRICE_NETTO",
-    "PRICE_BRUTTO",
-    "QUANTITY",
-    "DISCOUNT_TYPE_ID",
-    "DISCOUNT_RATE",
-    "DISCOUNT_SUM",
-    "TAX_RATE",
-    "TAX_INCLUDED",
-    "CUSTOMIZED",
-    "MEASURE_CODE",
-    "MEASURE_NAME",
-    "SORT",
-    "XML_ID",
-    "TYPE",
-];
 
 /// Splits an ORM filter key into its operator and field (longest prefixes first).
 fn split(key: &str) -> (&'static str, &str) {
@@ -208,7 +179,7 @@ fn compile(filter: &Map<String, Value>, params: &mut Vec<Sql>) -> Result<String,
     for (key, value) in filter {
         let (op, camel) = split(key);
         let column = row::upper_snake(camel);
-        if !COLUMNS.contains(&column.as_str()) {
+        if !store::COLUMNS.contains(&column.as_str()) {
             return Err(invalid(format!(
                 "Invalid filter: field '{camel}' is not allowed in filter"
             )));
@@ -298,7 +269,7 @@ pub fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
     if let Some(order) = call.param("order").filter(|o| is_array(o)) {
         for (key, dir) in entries(order) {
             let column = row::upper_snake(&key);
-            if !COLUMNS.contains(&column.as_str()) {
+            if !store::COLUMNS.contains(&column.as_str()) {
                 return Err(invalid(format!(
                     "Invalid order: field '{key}' is not allowed"
                 )));

@@ -2,8 +2,9 @@
 //! (orders-timeline.md §1.5): UPPER_CASE rows on the same table as `crm.item.productrow.*`,
 //! classic errors (`""`, the discount errors `ERROR_CORE`), `set` replacing every row.
 
+use super::fields::Api;
 use super::owner::{code_of, Owner};
-use super::row::{self, ApplyError, Keys, Path, Row};
+use super::row::{self, ApplyError, Row};
 use super::{store, totals};
 use crate::error::ApiError;
 use crate::methods::crm::store::{self as crm_store, Kind};
@@ -55,9 +56,9 @@ pub fn set(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let had_rows = totals::has_rows(call, owner)?;
     let mut rows = Vec::new();
     for item in elements(&rows_v) {
-        let input = row::pick(item, &row::LEGACY_WRITABLE, Keys::Upper);
+        let input = row::pick(item, Api::Legacy);
         let mut r = Row::new(owner.code(), owner.id);
-        let notes = row::apply(call.db, &mut r, &input, Path::Legacy).map_err(|e| match e {
+        let notes = row::apply(call.db, &mut r, &input, Api::Legacy).map_err(|e| match e {
             // `CCrmProductRow::RegisterError` → `ThrowException` → `ERROR_CORE`, with the
             // `<br>` the docs' example shows.
             ApplyError::Refused(refused) => ApiError::core(format!("{}<br>", refused.text())),

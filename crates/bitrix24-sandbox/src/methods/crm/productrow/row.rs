@@ -2,6 +2,7 @@
 //! `crm.item.productrow.*`, UPPER_CASE for the legacy `crm.*.productrows.*`), and how input
 //! fields are applied to it (orders-timeline.md §1.2, §1.5).
 
+use super::fields::{self as field_table, Api};
 use super::prices::{self, Input, Refused};
 use crate::methods::catalog::{measure, product};
 use crate::php::value::{as_string, floatval, intval, is_numeric};
@@ -163,47 +164,6 @@ fn flag(b: bool) -> &'static str {
     }
 }
 
-/// Fields `crm.item.productrow.*` lets a caller write (after camelCase → UPPER_SNAKE): the
-/// computed prices, `PRICE_ACCOUNT`, `TYPE`, `STORE_ID`, `ID` and `XML_ID` are dropped
-/// silently, as `prepareForSave` does. `OWNER_*` are taken on add only.
-pub const ITEM_WRITABLE: [&str; 15] = [
-    "OWNER_ID",
-    "OWNER_TYPE",
-    "PRODUCT_ID",
-    "PRODUCT_NAME",
-    "PRICE",
-    "QUANTITY",
-    "DISCOUNT_TYPE_ID",
-    "DISCOUNT_RATE",
-    "DISCOUNT_SUM",
-    "TAX_RATE",
-    "TAX_INCLUDED",
-    "CUSTOMIZED",
-    "MEASURE_CODE",
-    "MEASURE_NAME",
-    "SORT",
-];
-
-/// Fields the legacy `crm.*.productrows.set` writes: the unit prices too, not `OWNER_*`.
-pub const LEGACY_WRITABLE: [&str; 16] = [
-    "PRODUCT_ID",
-    "PRODUCT_NAME",
-    "PRICE",
-    "PRICE_EXCLUSIVE",
-    "PRICE_NETTO",
-    "PRICE_BRUTTO",
-    "QUANTITY",
-    "DISCOUNT_TYPE_ID",
-    "DISCOUNT_RATE",
-    "DISCOUNT_SUM",
-    "TAX_RATE",
-    "TAX_INCLUDED",
-    "CUSTOMIZED",
-    "MEASURE_CODE",
-    "MEASURE_NAME",
-    "SORT",
-];
-
 /// `productName` → `PRODUCT_NAME` (the controller's `convertKeysToUpper`).
 pub fn upper_snake(camel: &str) -> String {
     let mut out = String::with_capacity(camel.len() + 4);
@@ -216,39 +176,21 @@ pub fn upper_snake(camel: &str) -> String {
     out
 }
 
-/// How the keys of an input row are spelled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Keys {
-    /// camelCase, converted to UPPER_SNAKE (`crm.item.productrow.*`).
-    Camel,
-    /// UPPER_SNAKE exactly (the legacy methods; other spellings are unknown keys).
-    Upper,
-}
-
-/// The fields of an input row object kept when their UPPER name is in `allowed`.
-pub fn pick(fields: &Value, allowed: &[&str], keys: Keys) -> Map<String, Value> {
+/// The fields of an input row object that `api` takes from a caller, under their UPPER
+/// names: `crm.item.productrow.*` reads camelCase keys (converted to UPPER_SNAKE), the legacy
+/// methods UPPER_SNAKE exactly (other spellings are unknown keys).
+pub fn pick(fields: &Value, api: Api) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, v) in crate::php::value::entries(fields) {
-        let upper = match keys {
-            Keys::Camel => upper_snake(&key),
-            Keys::Upper => key.clone(),
+        let upper = match api {
+            Api::Item => upper_snake(&key),
+            Api::Legacy => key.clone(),
         };
-        if allowed.contains(&upper.as_str()) {
+        if field_table::by_upper(&upper).is_some_and(|f| f.writable(api)) {
             out.insert(upper, v.clone());
         }
     }
     out
-}
-
-/// How the discount inputs are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Path {
-    /// `crm.item.productrow.*`: the row object carries its column defaults (rate 0, sum 0),
-    /// so a missing rate or sum is 0; the unit prices are always derived.
-    Item,
-    /// `crm.*.productrows.set`: the raw row array, so a missing rate or sum is missing, and
-    /// the unit prices may be given.
-    Legacy,
 }
 
 /// A price a caller wrote that is not a number: PHP's `(float)` reads it as 0 (or its numeric
@@ -293,7 +235,7 @@ pub fn apply(
     conn: &Connection,
     row: &mut Row,
     fields: &Map<String, Value>,
-    path: Path,
+    api: Api,
 ) -> Result<Vec<Note>, ApplyError> {
     let mut notes = Vec::new();
     let mut given = Input::default();
@@ -339,11 +281,12 @@ pub fn apply(
         .unwrap_or_else(measure::default_measure);
     row.measure_code = m.code;
     row.measure_name = m.symbol.to_string();
-    let (type_id, rate, sum) = match path {
-        // The row object carries its stored values (column defaults on add): a percent row
-        // keeps its rate, and an absolute row re-derives its rate from the sum unless the
-        // caller sent one (the stored rate would be stale after a new sum).
-        Path::Item => {
+    let (type_id, rate, sum) = match api {
+        // `crm.item.productrow.*`: the row object carries its stored values (column defaults
+        // on add, so a missing rate or sum is 0): a percent row keeps its rate, and an
+        // absolute row re-derives its rate from the sum unless the caller sent one (the stored
+        // rate would be stale after a new sum). The unit prices are always derived.
+        Api::Item => {
             let rate = given.discount_rate.or_else(|| {
                 (row.discount_type_id != prices::MONETARY).then_some(row.discount_rate)
             });
@@ -353,9 +296,10 @@ pub fn apply(
                 Some(given.discount_sum.unwrap_or(row.discount_sum)),
             )
         }
-        // The raw array: what was not sent is missing (an absent type is "undefined", which
-        // the computation turns into no discount).
-        Path::Legacy => (
+        // `crm.*.productrows.set`: the raw row array, so what was not sent is missing (an
+        // absent type is "undefined", which the computation turns into no discount), and the
+        // unit prices may be given.
+        Api::Legacy => (
             fields.get("DISCOUNT_TYPE_ID").map_or(0, intval),
             given.discount_rate,
             given.discount_sum,
@@ -422,8 +366,7 @@ mod tests {
     fn read_only_prices_are_not_picked_for_the_item_api() {
         let picked = pick(
             &json!({"priceNetto": 5, "price": 10, "xmlId": "x", "nope": 1}),
-            &ITEM_WRITABLE,
-            Keys::Camel,
+            Api::Item,
         );
         assert_eq!(picked.keys().collect::<Vec<_>>(), ["PRICE"]);
     }
