@@ -180,7 +180,7 @@ fn is_read(spec: &MethodSpec, params: &serde_json::Map<String, serde_json::Value
     if spec.name == "batch" {
         crate::methods::batch::only_reads(params)
     } else {
-        spec.read_only
+        spec.read_only()
     }
 }
 

@@ -14,7 +14,7 @@
 //!   only when it took over 0.1 s).
 
 use super::dispatch::{self, Mode};
-use super::{Call, Output, Registry};
+use super::{Access, Call, Output, Registry};
 use crate::error::ApiError;
 use crate::php::{form, value};
 use serde_json::{json, Map, Value};
@@ -26,7 +26,7 @@ pub const MAX_COMMANDS: usize = 50;
 
 /// Registers `batch`.
 pub fn register(r: &mut Registry) {
-    r.add("batch", "basic", batch);
+    r.add("batch", "basic", Access::Write, batch);
 }
 
 /// The accumulated answers of the commands run so far, by command key.
@@ -71,7 +71,7 @@ pub fn only_reads(params: &Map<String, Value>) -> bool {
             }
             super::registry()
                 .get(&method)
-                .is_none_or(|spec| spec.read_only)
+                .is_none_or(|spec| spec.read_only())
         })
 }
 

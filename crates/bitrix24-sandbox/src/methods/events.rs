@@ -14,7 +14,7 @@ mod params;
 
 pub use catalog::{known_event, EventSpec};
 
-use super::Registry;
+use super::{Access, Registry};
 
 /// Tables of the events module.
 ///
@@ -55,13 +55,23 @@ CREATE TABLE IF NOT EXISTS event_offline (
 /// the portal's global scope, so every app may call them (the event itself still needs the
 /// scope it belongs to, see `catalog`).
 pub fn register(r: &mut Registry) {
-    r.add_app_only("event.bind", "basic", bind::bind);
-    r.add_app_only("event.unbind", "basic", bind::unbind);
-    r.add_app_only("event.get", "basic", bind::get);
-    r.add_app_only("event.test", "basic", bind::test);
-    r.add_app_only("events", "basic", catalog::events);
-    r.add_app_only("event.offline.get", "basic", offline::get);
-    r.add_app_only("event.offline.clear", "basic", offline::clear);
-    r.add_app_only("event.offline.error", "basic", offline::error);
-    r.add_app_only("event.offline.list", "basic", offline::list);
+    r.add_app_only("event.bind", "basic", Access::Write, bind::bind);
+    r.add_app_only("event.unbind", "basic", Access::Write, bind::unbind);
+    r.add_app_only("event.get", "basic", Access::Read, bind::get);
+    r.add_app_only("event.test", "basic", Access::Write, bind::test);
+    r.add_app_only("events", "basic", Access::Read, catalog::events);
+    r.add_app_only("event.offline.get", "basic", Access::Write, offline::get);
+    r.add_app_only(
+        "event.offline.clear",
+        "basic",
+        Access::Write,
+        offline::clear,
+    );
+    r.add_app_only(
+        "event.offline.error",
+        "basic",
+        Access::Write,
+        offline::error,
+    );
+    r.add_app_only("event.offline.list", "basic", Access::Read, offline::list);
 }

@@ -11,7 +11,6 @@ pub mod crm;
 pub mod dispatch;
 pub mod engine;
 pub mod events;
-pub mod reads;
 pub mod system;
 pub mod user;
 
@@ -35,6 +34,21 @@ pub enum AuthRule {
     AppOnly,
 }
 
+/// Whether a method writes, stated where it is registered.
+///
+/// A request whose every command reads runs on a read-only connection, beside the writer
+/// ([`crate::db::readers`]). The access is declared rather than guessed from the name: a read
+/// registered as a write is merely serialized with the writes, while a write registered as a
+/// read fails loudly (the readers refuse to write). `event.offline.get` is a write: it marks
+/// the events it hands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The method never writes.
+    Read,
+    /// The method may write.
+    Write,
+}
+
 /// One registered method.
 #[derive(Debug, Clone, Copy)]
 pub struct MethodSpec {
@@ -44,11 +58,18 @@ pub struct MethodSpec {
     pub scope: &'static str,
     /// Who may call it.
     pub auth: AuthRule,
+    /// Whether it writes.
+    pub access: Access,
     /// The implementation.
     pub handler: Handler,
-    /// True when the method never writes ([`reads`]): a request of reads only runs on a
-    /// read-only connection, beside the writer.
-    pub read_only: bool,
+}
+
+impl MethodSpec {
+    /// True when the method never writes: a request of reads only runs on a read-only
+    /// connection, beside the writer.
+    pub fn read_only(&self) -> bool {
+        self.access == Access::Read
+    }
 }
 
 /// The methods of the sandbox portal, built on first use: the set is fixed by the program.
@@ -73,25 +94,29 @@ impl Registry {
         crm::register(&mut r);
         catalog::register(&mut r);
         events::register(&mut r);
-        reads::mark(&mut r);
         r
     }
 
-    /// Marks a registered method as one that never writes; unknown names are ignored.
-    pub fn mark_read_only(&mut self, name: &str) {
-        if let Some(spec) = self.methods.get_mut(name) {
-            spec.read_only = true;
-        }
-    }
-
     /// Registers a method callable by webhooks and apps.
-    pub fn add(&mut self, name: &'static str, scope: &'static str, handler: Handler) {
-        self.insert(name, scope, AuthRule::Any, handler);
+    pub fn add(
+        &mut self,
+        name: &'static str,
+        scope: &'static str,
+        access: Access,
+        handler: Handler,
+    ) {
+        self.insert(name, scope, AuthRule::Any, access, handler);
     }
 
     /// Registers a method callable only with application (OAuth) auth.
-    pub fn add_app_only(&mut self, name: &'static str, scope: &'static str, handler: Handler) {
-        self.insert(name, scope, AuthRule::AppOnly, handler);
+    pub fn add_app_only(
+        &mut self,
+        name: &'static str,
+        scope: &'static str,
+        access: Access,
+        handler: Handler,
+    ) {
+        self.insert(name, scope, AuthRule::AppOnly, access, handler);
     }
 
     fn insert(
@@ -99,6 +124,7 @@ impl Registry {
         name: &'static str,
         scope: &'static str,
         auth: AuthRule,
+        access: Access,
         handler: Handler,
     ) {
         debug_assert_eq!(
@@ -112,8 +138,8 @@ impl Registry {
                 name,
                 scope,
                 auth,
+                access,
                 handler,
-                read_only: false,
             },
         );
     }
@@ -251,5 +277,44 @@ impl std::fmt::Debug for Call<'_> {
             .field("method", &self.method)
             .field("start", &self.start)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_of_every_family_are_registered_as_reads() {
+        let r = Registry::standard();
+        for name in [
+            "profile",
+            "user.current",
+            "crm.lead.list",
+            "crm.company.userfield.get",
+            "crm.item.get",
+            "crm.item.productrow.list",
+            "crm.deal.productrows.get",
+            "crm.deal.contact.items.get",
+            "catalog.product.list",
+            "event.offline.list",
+        ] {
+            assert!(r.get(name).expect(name).read_only(), "{name}");
+        }
+    }
+
+    #[test]
+    fn writes_and_batch_are_not_reads() {
+        let r = Registry::standard();
+        for name in [
+            "crm.lead.add",
+            "crm.company.userfield.update",
+            "crm.deal.productrows.set",
+            "event.offline.get",
+            "event.bind",
+            "batch",
+        ] {
+            assert!(!r.get(name).expect(name).read_only(), "{name}");
+        }
     }
 }

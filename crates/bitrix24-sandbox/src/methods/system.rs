@@ -1,7 +1,7 @@
 //! `profile`, `app.info`, `scope`, `methods`, `method.get`, `server.time`,
 //! `feature.get` (protocol.md §8).
 
-use super::{Call, Output, Registry};
+use super::{Access, Call, Output, Registry};
 use crate::auth::{apps, CallerKind};
 use crate::error::ApiError;
 use crate::php::value::{as_string, truthy};
@@ -26,13 +26,13 @@ pub const ALL_SCOPES: [&str; 13] = [
 
 /// Registers the system methods.
 pub fn register(r: &mut Registry) {
-    r.add("profile", "basic", profile);
-    r.add("app.info", "basic", app_info);
-    r.add("scope", "basic", scope);
-    r.add("methods", "basic", methods);
-    r.add("method.get", "basic", method_get);
-    r.add("server.time", "basic", server_time);
-    r.add("feature.get", "basic", feature_get);
+    r.add("profile", "basic", Access::Read, profile);
+    r.add("app.info", "basic", Access::Read, app_info);
+    r.add("scope", "basic", Access::Read, scope);
+    r.add("methods", "basic", Access::Read, methods);
+    r.add("method.get", "basic", Access::Read, method_get);
+    r.add("server.time", "basic", Access::Read, server_time);
+    r.add("feature.get", "basic", Access::Read, feature_get);
 }
 
 fn profile(call: &mut Call<'_>) -> Result<Output, ApiError> {

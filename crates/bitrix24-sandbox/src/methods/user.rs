@@ -2,7 +2,7 @@
 //! the caller's scope allows — `user` everything, `user_basic` the contact fields, `user_brief`
 //! names, position, dates and departments but no `EMAIL`.
 
-use super::{Call, Output, Registry};
+use super::{Access, Call, Output, Registry};
 use crate::error::ApiError;
 use crate::php::value::{as_string, elements, entries, intval, is_array};
 use rusqlite::types::Value as Sql;
@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 
 /// Registers the user methods.
 pub fn register(r: &mut Registry) {
-    r.add("user.current", "user", user_current);
-    r.add("user.get", "user", user_get);
+    r.add("user.current", "user", Access::Read, user_current);
+    r.add("user.get", "user", Access::Write, user_get);
 }
 
 /// A portal user as stored.

@@ -5,7 +5,7 @@
 use super::require_admin;
 use crate::error::ApiError;
 use crate::methods::engine;
-use crate::methods::{Call, Output, Registry};
+use crate::methods::{Access, Call, Output, Registry};
 use crate::php::value::{as_string, entries, is_array};
 use serde_json::{json, Value};
 
@@ -18,8 +18,18 @@ pub const BASE_PRICE_TYPE: i64 = 1;
 
 /// Registers the two directory lists.
 pub fn register(r: &mut Registry) {
-    r.add("catalog.catalog.list", "catalog", catalog_list);
-    r.add("catalog.pricetype.list", "catalog", price_type_list);
+    r.add(
+        "catalog.catalog.list",
+        "catalog",
+        Access::Read,
+        catalog_list,
+    );
+    r.add(
+        "catalog.pricetype.list",
+        "catalog",
+        Access::Read,
+        price_type_list,
+    );
 }
 
 /// True for an iblock that holds products.

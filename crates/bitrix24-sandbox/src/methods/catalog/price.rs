@@ -4,15 +4,15 @@
 use super::require_admin;
 use crate::error::ApiError;
 use crate::methods::engine::{self, required};
-use crate::methods::{Call, Output, Registry};
+use crate::methods::{Access, Call, Output, Registry};
 use crate::php::value::{as_string, floatval, intval, is_numeric};
 use rusqlite::{params, OptionalExtension};
 use serde_json::{json, Value};
 
 /// Registers the price methods.
 pub fn register(r: &mut Registry) {
-    r.add("catalog.price.add", "catalog", add);
-    r.add("catalog.price.list", "catalog", list);
+    r.add("catalog.price.add", "catalog", Access::Write, add);
+    r.add("catalog.price.list", "catalog", Access::Read, list);
 }
 
 fn render(call: &Call<'_>, r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {

@@ -6,18 +6,18 @@ use super::catalogs::is_catalog;
 use super::require_admin;
 use crate::error::ApiError;
 use crate::methods::engine::{self, required};
-use crate::methods::{Call, Output, Registry};
+use crate::methods::{Access, Call, Output, Registry};
 use crate::php::value::{as_string, elements, entries, floatval, intval, is_array};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::{json, Map, Value};
 
 /// Registers the product methods.
 pub fn register(r: &mut Registry) {
-    r.add("catalog.product.add", "catalog", add);
-    r.add("catalog.product.get", "catalog", get);
-    r.add("catalog.product.update", "catalog", update);
-    r.add("catalog.product.list", "catalog", list);
-    r.add("catalog.product.delete", "catalog", delete);
+    r.add("catalog.product.add", "catalog", Access::Write, add);
+    r.add("catalog.product.get", "catalog", Access::Read, get);
+    r.add("catalog.product.update", "catalog", Access::Write, update);
+    r.add("catalog.product.list", "catalog", Access::Read, list);
+    r.add("catalog.product.delete", "catalog", Access::Write, delete);
 }
 
 /// What a product row needs from the catalog.

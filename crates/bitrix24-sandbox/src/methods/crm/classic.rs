@@ -7,7 +7,7 @@ use super::store::{self, Order, Paging, Query, Record, Select, UfSelect};
 use super::userfield::{self, UfDef};
 use super::{binding, filter, multifield, values, write};
 use crate::error::ApiError;
-use crate::methods::{Call, Output, Registry};
+use crate::methods::{Access, Call, Output, Registry};
 use crate::php::value::is_array;
 use serde_json::{json, Map, Value};
 
@@ -49,10 +49,17 @@ const NAMES: [[&str; 6]; 4] = [
 
 /// Registers the classic methods of the four entities.
 pub fn register(r: &mut Registry) {
-    let handlers: [crate::methods::Handler; 6] = [add, get, update, delete, list, fields];
+    let handlers: [(Access, crate::methods::Handler); 6] = [
+        (Access::Write, add),
+        (Access::Read, get),
+        (Access::Write, update),
+        (Access::Write, delete),
+        (Access::Read, list),
+        (Access::Read, fields),
+    ];
     for names in NAMES {
-        for (name, handler) in names.into_iter().zip(handlers) {
-            r.add(name, "crm", handler);
+        for (name, (access, handler)) in names.into_iter().zip(handlers) {
+            r.add(name, "crm", access, handler);
         }
     }
 }

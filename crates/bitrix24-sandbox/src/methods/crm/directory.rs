@@ -11,7 +11,7 @@ pub mod category;
 pub mod query;
 
 use crate::error::ApiError;
-use crate::methods::{Call, Output, Registry};
+use crate::methods::{Access, Call, Output, Registry};
 use query::Column;
 use rusqlite::{Connection, OptionalExtension, Row};
 use serde_json::{json, Map, Value};
@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS crm_deal_category (
 
 /// Registers the directory methods.
 pub fn register(r: &mut Registry) {
-    r.add("crm.status.list", "crm", status_list);
+    r.add("crm.status.list", "crm", Access::Read, status_list);
     category::register(r);
 }
 

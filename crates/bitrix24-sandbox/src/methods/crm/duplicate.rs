@@ -9,7 +9,7 @@
 pub mod codes;
 
 use crate::error::ApiError;
-use crate::methods::{Call, Output, Registry};
+use crate::methods::{Access, Call, Output, Registry};
 use crate::php::value::{as_string, elements, is_array};
 use codes::CommType;
 use rusqlite::{params, Connection};
@@ -38,7 +38,12 @@ const MAX_VALUES: usize = 20;
 
 /// Registers `crm.duplicate.findbycomm`.
 pub fn register(r: &mut Registry) {
-    r.add("crm.duplicate.findbycomm", "crm", find_by_comm);
+    r.add(
+        "crm.duplicate.findbycomm",
+        "crm",
+        Access::Read,
+        find_by_comm,
+    );
 }
 
 /// Rebuilds the match codes of one entity from its multifields (`crm_fm`).

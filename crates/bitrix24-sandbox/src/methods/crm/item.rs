@@ -11,18 +11,18 @@ use super::entity::{Kind, MULTI_TYPES};
 use super::store::{self, Record};
 use super::userfield;
 use crate::error::ApiError;
-use crate::methods::{Call, Output, Registry};
+use crate::methods::{Access, Call, Output, Registry};
 use crate::php::value::{intval, truthy};
 use serde_json::{json, Map, Value};
 
 /// Registers `crm.item.*`.
 pub fn register(r: &mut Registry) {
-    r.add("crm.item.fields", "crm", fields);
-    r.add("crm.item.get", "crm", get);
-    r.add("crm.item.list", "crm", list::list);
-    r.add("crm.item.add", "crm", write::add);
-    r.add("crm.item.update", "crm", write::update);
-    r.add("crm.item.delete", "crm", delete);
+    r.add("crm.item.fields", "crm", Access::Read, fields);
+    r.add("crm.item.get", "crm", Access::Read, get);
+    r.add("crm.item.list", "crm", Access::Read, list::list);
+    r.add("crm.item.add", "crm", Access::Write, write::add);
+    r.add("crm.item.update", "crm", Access::Write, write::update);
+    r.add("crm.item.delete", "crm", Access::Write, delete);
 }
 
 /// A required controller parameter, by its exact (case-sensitive) name: `"100"` when missing.

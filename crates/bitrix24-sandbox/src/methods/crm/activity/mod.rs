@@ -5,7 +5,7 @@
 pub mod read;
 pub mod todo;
 
-use crate::methods::Registry;
+use crate::methods::{Access, Registry};
 
 /// The activity table: one binding per activity (its owner).
 pub const SCHEMA: &str = r#"
@@ -39,10 +39,10 @@ CREATE INDEX IF NOT EXISTS crm_activity_owner ON crm_activity(OWNER_TYPE_ID, OWN
 
 /// Registers the activity methods.
 pub fn register(r: &mut Registry) {
-    r.add("crm.activity.todo.add", "crm", todo::add);
-    r.add("crm.activity.get", "crm", read::get);
-    r.add("crm.activity.list", "crm", read::list);
-    r.add("crm.activity.delete", "crm", read::delete);
+    r.add("crm.activity.todo.add", "crm", Access::Write, todo::add);
+    r.add("crm.activity.get", "crm", Access::Write, read::get);
+    r.add("crm.activity.list", "crm", Access::Write, read::list);
+    r.add("crm.activity.delete", "crm", Access::Write, read::delete);
 }
 
 /// Forgets the activities of a deleted owner.

@@ -4,7 +4,7 @@
 pub mod methods;
 pub mod store;
 
-use crate::methods::Registry;
+use crate::methods::{Access, Registry};
 
 pub use store::SCHEMA;
 
@@ -33,14 +33,35 @@ pub fn take_deal_contacts(
 
 /// Registers `crm.deal.contact.*`.
 pub fn register(r: &mut Registry) {
-    r.add("crm.deal.contact.fields", "crm", methods::fields);
-    r.add("crm.deal.contact.add", "crm", methods::add);
-    r.add("crm.deal.contact.delete", "crm", methods::delete);
-    r.add("crm.deal.contact.items.get", "crm", methods::items_get);
-    r.add("crm.deal.contact.items.set", "crm", methods::items_set);
+    r.add(
+        "crm.deal.contact.fields",
+        "crm",
+        Access::Read,
+        methods::fields,
+    );
+    r.add("crm.deal.contact.add", "crm", Access::Write, methods::add);
+    r.add(
+        "crm.deal.contact.delete",
+        "crm",
+        Access::Write,
+        methods::delete,
+    );
+    r.add(
+        "crm.deal.contact.items.get",
+        "crm",
+        Access::Read,
+        methods::items_get,
+    );
+    r.add(
+        "crm.deal.contact.items.set",
+        "crm",
+        Access::Write,
+        methods::items_set,
+    );
     r.add(
         "crm.deal.contact.items.delete",
         "crm",
+        Access::Write,
         methods::items_delete,
     );
 }

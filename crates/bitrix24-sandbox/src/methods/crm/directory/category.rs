@@ -4,21 +4,32 @@
 
 use super::query::{self, Column};
 use crate::error::ApiError;
-use crate::methods::{Call, Output, Registry};
+use crate::methods::{Access, Call, Output, Registry};
 use crate::php::value::{as_string, elements, intval};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{json, Map, Value};
 
 /// Registers the pipeline methods.
 pub fn register(r: &mut Registry) {
-    r.add("crm.dealcategory.list", "crm", dealcategory_list);
-    r.add("crm.dealcategory.status", "crm", dealcategory_status);
+    r.add(
+        "crm.dealcategory.list",
+        "crm",
+        Access::Read,
+        dealcategory_list,
+    );
+    r.add(
+        "crm.dealcategory.status",
+        "crm",
+        Access::Read,
+        dealcategory_status,
+    );
     r.add(
         "crm.dealcategory.stage.list",
         "crm",
+        Access::Write,
         dealcategory_stage_list,
     );
-    r.add("crm.category.list", "crm", category_list);
+    r.add("crm.category.list", "crm", Access::Read, category_list);
 }
 
 /// Fields of a legacy pipeline row (`DealCategory::getFieldsInfo`).

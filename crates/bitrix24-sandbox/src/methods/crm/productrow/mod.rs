@@ -11,28 +11,74 @@ pub mod row;
 pub mod store;
 pub mod totals;
 
-use crate::methods::Registry;
+use crate::methods::{Access, Registry};
 
 pub use store::SCHEMA;
 
 /// Registers both APIs.
 pub fn register(r: &mut Registry) {
-    r.add("crm.item.productrow.fields", "crm", item_api::fields);
-    r.add("crm.item.productrow.add", "crm", item_api::add);
-    r.add("crm.item.productrow.update", "crm", item_api::update);
-    r.add("crm.item.productrow.get", "crm", item_api::get);
-    r.add("crm.item.productrow.list", "crm", item_api::list);
-    r.add("crm.item.productrow.delete", "crm", item_api::delete);
-    r.add("crm.item.productrow.set", "crm", item_api::set);
+    r.add(
+        "crm.item.productrow.fields",
+        "crm",
+        Access::Read,
+        item_api::fields,
+    );
+    r.add(
+        "crm.item.productrow.add",
+        "crm",
+        Access::Write,
+        item_api::add,
+    );
+    r.add(
+        "crm.item.productrow.update",
+        "crm",
+        Access::Write,
+        item_api::update,
+    );
+    r.add(
+        "crm.item.productrow.get",
+        "crm",
+        Access::Read,
+        item_api::get,
+    );
+    r.add(
+        "crm.item.productrow.list",
+        "crm",
+        Access::Read,
+        item_api::list,
+    );
+    r.add(
+        "crm.item.productrow.delete",
+        "crm",
+        Access::Write,
+        item_api::delete,
+    );
+    r.add(
+        "crm.item.productrow.set",
+        "crm",
+        Access::Write,
+        item_api::set,
+    );
     r.add(
         "crm.item.productrow.getavailableforpayment",
         "crm",
+        Access::Read,
         item_api::available_for_payment,
     );
-    r.add("crm.deal.productrows.get", "crm", legacy::get);
-    r.add("crm.deal.productrows.set", "crm", legacy::set);
-    r.add("crm.lead.productrows.get", "crm", legacy::get);
-    r.add("crm.lead.productrows.set", "crm", legacy::set);
+    r.add("crm.deal.productrows.get", "crm", Access::Read, legacy::get);
+    r.add(
+        "crm.deal.productrows.set",
+        "crm",
+        Access::Write,
+        legacy::set,
+    );
+    r.add("crm.lead.productrows.get", "crm", Access::Read, legacy::get);
+    r.add(
+        "crm.lead.productrows.set",
+        "crm",
+        Access::Write,
+        legacy::set,
+    );
 }
 
 /// Forgets the rows of a deleted owner.

@@ -5,7 +5,7 @@ pub mod comment;
 pub mod logmessage;
 pub mod owner;
 
-use crate::methods::Registry;
+use crate::methods::{Access, Registry};
 
 /// Tables of comments and log messages.
 pub const SCHEMA: &str = r#"
@@ -36,16 +36,66 @@ CREATE INDEX IF NOT EXISTS crm_timeline_logmessage_owner
 
 /// Registers comments and log messages.
 pub fn register(r: &mut Registry) {
-    r.add("crm.timeline.comment.add", "crm", comment::add);
-    r.add("crm.timeline.comment.update", "crm", comment::update);
-    r.add("crm.timeline.comment.get", "crm", comment::get);
-    r.add("crm.timeline.comment.list", "crm", comment::list);
-    r.add("crm.timeline.comment.delete", "crm", comment::delete);
-    r.add("crm.timeline.comment.fields", "crm", comment::fields);
-    r.add("crm.timeline.logmessage.add", "crm", logmessage::add);
-    r.add("crm.timeline.logmessage.get", "crm", logmessage::get);
-    r.add("crm.timeline.logmessage.list", "crm", logmessage::list);
-    r.add("crm.timeline.logmessage.delete", "crm", logmessage::delete);
+    r.add(
+        "crm.timeline.comment.add",
+        "crm",
+        Access::Write,
+        comment::add,
+    );
+    r.add(
+        "crm.timeline.comment.update",
+        "crm",
+        Access::Write,
+        comment::update,
+    );
+    r.add(
+        "crm.timeline.comment.get",
+        "crm",
+        Access::Write,
+        comment::get,
+    );
+    r.add(
+        "crm.timeline.comment.list",
+        "crm",
+        Access::Write,
+        comment::list,
+    );
+    r.add(
+        "crm.timeline.comment.delete",
+        "crm",
+        Access::Write,
+        comment::delete,
+    );
+    r.add(
+        "crm.timeline.comment.fields",
+        "crm",
+        Access::Write,
+        comment::fields,
+    );
+    r.add(
+        "crm.timeline.logmessage.add",
+        "crm",
+        Access::Write,
+        logmessage::add,
+    );
+    r.add(
+        "crm.timeline.logmessage.get",
+        "crm",
+        Access::Write,
+        logmessage::get,
+    );
+    r.add(
+        "crm.timeline.logmessage.list",
+        "crm",
+        Access::Write,
+        logmessage::list,
+    );
+    r.add(
+        "crm.timeline.logmessage.delete",
+        "crm",
+        Access::Write,
+        logmessage::delete,
+    );
 }
 
 /// Forgets the entries of a deleted owner.

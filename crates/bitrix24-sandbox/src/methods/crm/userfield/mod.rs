@@ -13,7 +13,7 @@ pub use values::{
     defs, externalize, forget, internalize, internalize_one, read, write, UfDef, TYPES,
 };
 
-use crate::methods::{Handler, Registry};
+use crate::methods::{Access, Handler, Registry};
 
 /// Registers the user-field methods of the four entities.
 pub fn register(r: &mut Registry) {
@@ -47,16 +47,16 @@ pub fn register(r: &mut Registry) {
             "crm.company.userfield.delete",
         ],
     ];
-    let handlers: [Handler; 5] = [
-        add::add,
-        records::list,
-        records::get,
-        records::update,
-        records::delete,
+    let handlers: [(Access, Handler); 5] = [
+        (Access::Write, add::add),
+        (Access::Read, records::list),
+        (Access::Read, records::get),
+        (Access::Write, records::update),
+        (Access::Write, records::delete),
     ];
     for names in NAMES {
-        for (name, h) in names.into_iter().zip(handlers) {
-            r.add(name, "crm", h);
+        for (name, (access, h)) in names.into_iter().zip(handlers) {
+            r.add(name, "crm", access, h);
         }
     }
 }
