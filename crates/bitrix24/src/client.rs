@@ -346,6 +346,8 @@ impl ClientBuilder {
                 limits: self.limits,
                 shared_operating: self.operating_budget,
                 caller_key,
+                // Unique among the clients sharing a budget, on any machine.
+                flight_id: format!("{:032x}", rand::random::<u128>()),
                 operating: OperatingTracker::new(self.operating_limit, self.operating_limit * 0.05),
                 budget: RetryBudget::new(self.retry.budget_ratio),
                 retry: self.retry,

@@ -148,7 +148,8 @@ mod transport;
 pub use client::{Client, ClientBuilder};
 pub use error::{ApiErrorCode, Error, ErrorKind, Result};
 pub use limits::{
-    LocalOperatingBudget, LocalRateBudget, OperatingBudget, OperatingReport, RateBudget, RateLimits,
+    LocalOperatingBudget, LocalRateBudget, OperatingBudget, OperatingReport, RateBudget,
+    RateLimits, OPERATING_IN_FLIGHT_TTL,
 };
 #[cfg(feature = "postgres")]
 pub use limits::{PostgresOperatingBudget, PostgresRateBudget};

@@ -29,9 +29,11 @@ pub(crate) struct Transport {
     pub(crate) rate: Arc<dyn RateBudget>,
     pub(crate) rate_key: String,
     pub(crate) limits: RateLimits,
-    /// Where operating-time reports are shared, and the caller's key there.
+    /// Where operating-time reports are shared, the caller's key there, and this client's
+    /// name among the clients publishing calls in flight under that key.
     pub(crate) shared_operating: Option<Arc<dyn OperatingBudget>>,
     pub(crate) caller_key: String,
+    pub(crate) flight_id: String,
     pub(crate) operating: OperatingTracker,
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: RetryBudget,
@@ -123,8 +125,9 @@ impl Transport {
         let mut attempts = 0u32;
         let mut refreshed = false;
         loop {
-            self.take_shared_reports(&units).await?;
             let admission = loop {
+                // Again after each wait: what the others reported and have in flight moved.
+                self.take_shared_reports(&units).await?;
                 match self.operating.admit(&units, Instant::now()) {
                     Ok(admission) => break admission,
                     Err(wait) => {
@@ -136,6 +139,7 @@ impl Transport {
                     }
                 }
             };
+            self.publish_in_flight(&units).await;
             self.rate.admit(&self.rate_key, self.limits).await?;
             // After the rate limiter, so a token refreshed while this call waited is used.
             let prepared = self.auth.prepare().await?;
@@ -157,11 +161,13 @@ impl Transport {
                         span.record("operating", op);
                     }
                     drop(admission);
+                    self.publish_in_flight(&units).await;
                     return Ok(answer);
                 }
                 Err(pair) => pair,
             };
             drop(admission);
+            self.publish_in_flight(&units).await;
             let failure = match failure {
                 Failure::OperatingLimit(_) => {
                     self.counters.add(Count::OperatingLimit);
@@ -229,7 +235,30 @@ impl Transport {
                 self.operating.merge(method, &report, now);
             }
         }
+        let others = shared
+            .others_in_flight(&self.caller_key, &self.flight_id, &methods)
+            .await?;
+        for (method, seconds) in methods.iter().zip(others) {
+            self.operating.set_others_in_flight(method, seconds);
+        }
         Ok(())
+    }
+
+    /// When this client's calls in flight change: what they will add, for other clients.
+    /// A failure to publish is logged, not returned (the others then count a little less).
+    async fn publish_in_flight(&self, units: &[(String, u32)]) {
+        let Some(shared) = &self.shared_operating else {
+            return;
+        };
+        for (method, _) in units {
+            let (seconds, sequence) = self.operating.own_in_flight(method);
+            if let Err(e) = shared
+                .publish_in_flight(&self.caller_key, &self.flight_id, method, seconds, sequence)
+                .await
+            {
+                tracing::warn!(error = %e, "could not publish the calls in flight");
+            }
+        }
     }
 
     /// After an answer: what the tracker now knows of the call's methods, for other clients.

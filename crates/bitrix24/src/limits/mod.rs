@@ -23,7 +23,10 @@ pub(crate) mod rate;
 
 pub use budget::{LocalRateBudget, RateBudget};
 pub(crate) use operating::OperatingTracker;
-pub use operating_budget::{LocalOperatingBudget, OperatingBudget, OperatingReport};
+pub(crate) use operating_budget::clean_seconds;
+pub use operating_budget::{
+    LocalOperatingBudget, OperatingBudget, OperatingReport, OPERATING_IN_FLIGHT_TTL,
+};
 #[cfg(feature = "postgres")]
 #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use postgres_operating::PostgresOperatingBudget;

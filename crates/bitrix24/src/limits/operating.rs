@@ -9,11 +9,14 @@
 //! plus an estimate for every call in flight (and for itself) stays under the cap less a
 //! headroom; otherwise it waits for the reset. After a reset the client does not know how
 //! much dropped out (one minute of ten), so it sends one call alone and learns the new sum
-//! from its answer.
+//! from its answer. With a shared [`OperatingBudget`](crate::OperatingBudget) the estimate of
+//! other clients' calls in flight counts as well; a call held back only by those re-checks
+//! soon, since they land long before the window resets.
 
 use super::operating_budget::OperatingReport;
 use crate::response::Time;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -23,6 +26,9 @@ pub(crate) struct OperatingTracker {
     limit: f64,
     headroom: f64,
     methods: Mutex<HashMap<String, Method>>,
+    /// Orders this client's published estimates of its calls in flight (see
+    /// [`OperatingTracker::own_in_flight`]).
+    published: AtomicU64,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -37,6 +43,8 @@ struct Method {
     in_flight: u32,
     /// The estimated run time of one command (moving average of the reported durations).
     cost: f64,
+    /// What other clients' commands in flight will add, as they published it (seconds).
+    others: f64,
 }
 
 /// Calls of these methods admitted by [`OperatingTracker::admit`]; dropping it (answered,
@@ -61,6 +69,9 @@ impl Drop for Admission<'_> {
 /// Weight of the newest duration in the cost estimate.
 const COST_WEIGHT: f64 = 0.2;
 
+/// How soon a call held back only by other clients' calls in flight looks again.
+const OTHERS_RECHECK: Duration = Duration::from_millis(500);
+
 impl OperatingTracker {
     /// `limit`: the portal's cap in seconds; calls wait once the reported use plus the
     /// estimate of the calls in flight comes within `headroom` of it.
@@ -69,6 +80,7 @@ impl OperatingTracker {
             limit,
             headroom,
             methods: Mutex::new(HashMap::new()),
+            published: AtomicU64::new(0),
         }
     }
 
@@ -108,10 +120,14 @@ impl OperatingTracker {
                     // the commands ahead of this one (in flight, and the earlier ones of its
                     // own batch) will have added their run time by the time it runs.
                     let ahead = m.in_flight + n.saturating_sub(1);
-                    let planned = used + f64::from(ahead) * m.cost;
-                    if planned >= self.limit - self.headroom {
-                        // Nothing to wait for without a reset time: let the portal decide.
-                        m.resets.map(|at| at.saturating_duration_since(now))
+                    let own = used + f64::from(ahead) * m.cost;
+                    let cap = self.limit - self.headroom;
+                    // Nothing to wait for without a reset time: let the portal decide.
+                    let reset = m.resets.map(|at| at.saturating_duration_since(now));
+                    if own >= cap {
+                        reset
+                    } else if own + m.others >= cap {
+                        Some(reset.map_or(OTHERS_RECHECK, |r| r.min(OTHERS_RECHECK)))
                     } else {
                         None
                     }
@@ -188,6 +204,26 @@ impl OperatingTracker {
             report.cost
         };
         m.seen = true;
+    }
+
+    /// Takes in what other clients' calls of `method` in flight will add (seconds), as the
+    /// shared budget sums their estimates; replaces the earlier figure.
+    pub(crate) fn set_others_in_flight(&self, method: &str, seconds: f64) {
+        let mut map = self.lock();
+        let m = map.entry(method.to_ascii_lowercase()).or_default();
+        m.others = crate::limits::clean_seconds(seconds);
+    }
+
+    /// What this client's own commands of `method` in flight will add (seconds), to publish,
+    /// with its place in the order of this client's estimates. Calls publish concurrently
+    /// and their writes may land in any order; the sequence, taken under the same lock as
+    /// the figure, lets the budget keep the newest.
+    pub(crate) fn own_in_flight(&self, method: &str) -> (f64, u64) {
+        let map = self.lock();
+        let seconds = map
+            .get(&method.to_ascii_lowercase())
+            .map_or(0.0, |m| f64::from(m.in_flight) * m.cost);
+        (seconds, self.published.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
     /// What this tracker knows of `method`, as a report to share; `None` before an answer.
@@ -291,6 +327,31 @@ mod tests {
         // A smaller shared sum never lowers what this tracker saw itself.
         t.merge("m", &OperatingReport::new(10.0, None, 0.1), now);
         assert_eq!(t.report("m", now).unwrap().operating, 97.0);
+    }
+
+    #[test]
+    fn other_clients_calls_in_flight_hold_a_call_back_briefly() {
+        let t = OperatingTracker::new(100.0, 0.0);
+        let now = Instant::now();
+        t.record("m", &time(50.0, 1000.0, 1300, 10.0), now);
+        let mine = t.admit(&single("m"), now).unwrap();
+        let (seconds, first) = t.own_in_flight("M");
+        assert_eq!(seconds, 10.0, "one call of 10 s in flight");
+        assert!(t.own_in_flight("m").1 > first, "each estimate comes later");
+        // Others expect 35 s more: 50 + 10 (mine) + 35 leaves room for one more...
+        t.set_others_in_flight("m", 35.0);
+        let second = t.admit(&single("m"), now).unwrap();
+        // ...but not two: held back until the others land, not until the reset.
+        let wait = t.admit(&single("m"), now).unwrap_err();
+        assert_eq!(wait, OTHERS_RECHECK);
+        t.set_others_in_flight("m", 0.0);
+        assert!(t.admit(&single("m"), now).is_ok(), "they landed");
+        // Over the cap on its own account, a call waits for the reset, as before.
+        drop((mine, second));
+        t.record("m", &time(100.0, 1000.0, 1300, 10.0), now);
+        t.set_others_in_flight("m", 50.0);
+        let w = t.admit(&single("m"), now).unwrap_err();
+        assert!((w.as_secs_f64() - 300.0).abs() < 0.01, "{w:?}");
     }
 
     #[test]

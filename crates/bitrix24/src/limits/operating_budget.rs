@@ -6,7 +6,13 @@
 //! learns from its answers; with an [`OperatingBudget`] it also stores every report there and,
 //! before each call, takes in the newest reports of the methods it is about to run. So a
 //! process that has not called a method yet still waits when others brought it near the cap.
-//! Calls in flight in other processes are not counted: the cap's headroom (5 %) covers them.
+//!
+//! Calls in flight count too: a report is already stale when it arrives, by the run time of
+//! every call still running, in this process or another. So each client also publishes what
+//! it expects its calls in flight to add (their number times the estimated cost of one) when
+//! the number changes, and counts what the others published before it sends. An estimate not
+//! renewed within [`OPERATING_IN_FLIGHT_TTL`] is forgotten, so a client killed with calls in flight
+//! holds nobody back for long.
 //!
 //! - [`LocalOperatingBudget`]: shared by the clients of one process that hold it.
 //! - `PostgresOperatingBudget` (feature `postgres`): one row per (caller, method).
@@ -17,6 +23,10 @@ use futures::FutureExt;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// How long a published estimate of calls in flight counts without being renewed. A call
+/// still running after that is counted again when its answer is reported.
+pub const OPERATING_IN_FLIGHT_TTL: Duration = Duration::from_secs(120);
 
 /// What the portal reported for one (caller, method) in its last answer.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,12 +78,69 @@ pub trait OperatingBudget: Send + Sync + std::fmt::Debug {
         method: &'a str,
         report: OperatingReport,
     ) -> BoxFuture<'a, Result<()>>;
+
+    /// Publishes that the calls of `method` the client named `client` has in flight under
+    /// `key` will add about `seconds` of run time (0: none in flight), replacing its earlier
+    /// estimate; forgotten after [`OPERATING_IN_FLIGHT_TTL`] unless published again. A
+    /// client's estimates are ordered by `sequence` (they may arrive out of order): one older
+    /// than the kept one is ignored.
+    ///
+    /// The default keeps nothing: an implementation without it shares reports only.
+    ///
+    /// # Errors
+    /// Whatever keeps the estimate from being written; the client logs it and goes on.
+    fn publish_in_flight<'a>(
+        &'a self,
+        key: &'a str,
+        client: &'a str,
+        method: &'a str,
+        seconds: f64,
+        sequence: u64,
+    ) -> BoxFuture<'a, Result<()>> {
+        let _ = (key, client, method, seconds, sequence);
+        async { Ok(()) }.boxed()
+    }
+
+    /// The sum of the live estimates every client but `client` published for each of
+    /// `methods` under `key`, in the same order (0 where none).
+    ///
+    /// # Errors
+    /// Whatever keeps the estimates from being read; the call then fails with that error.
+    fn others_in_flight<'a>(
+        &'a self,
+        key: &'a str,
+        client: &'a str,
+        methods: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<f64>>> {
+        let _ = (key, client);
+        let none = vec![0.0; methods.len()];
+        async move { Ok(none) }.boxed()
+    }
+}
+
+/// An estimate of calls in flight as the budgets keep it: finite and not negative.
+pub(crate) fn clean_seconds(seconds: f64) -> f64 {
+    if seconds.is_finite() {
+        seconds.max(0.0)
+    } else {
+        0.0
+    }
 }
 
 /// Reports shared by the clients of this process that hold one `Arc<LocalOperatingBudget>`.
 #[derive(Debug, Default)]
 pub struct LocalOperatingBudget {
     reports: Mutex<HashMap<(String, String), (OperatingReport, Instant)>>,
+    /// (key, method, client) → its newest estimate.
+    flights: Mutex<HashMap<(String, String, String), Flight>>,
+}
+
+/// One client's newest estimate of its calls in flight.
+#[derive(Debug, Clone, Copy)]
+struct Flight {
+    seconds: f64,
+    sequence: u64,
+    published: Instant,
 }
 
 impl LocalOperatingBudget {
@@ -127,6 +194,49 @@ impl OperatingBudget for LocalOperatingBudget {
         }
         async { Ok(()) }.boxed()
     }
+
+    fn publish_in_flight<'a>(
+        &'a self,
+        key: &'a str,
+        client: &'a str,
+        method: &'a str,
+        seconds: f64,
+        sequence: u64,
+    ) -> BoxFuture<'a, Result<()>> {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        let id = (key.to_string(), method.to_string(), client.to_string());
+        let newer = Flight {
+            seconds: clean_seconds(seconds),
+            sequence,
+            published: Instant::now(),
+        };
+        let kept = flights.entry(id).or_insert(newer);
+        if sequence > kept.sequence {
+            *kept = newer;
+        }
+        async { Ok(()) }.boxed()
+    }
+
+    fn others_in_flight<'a>(
+        &'a self,
+        key: &'a str,
+        client: &'a str,
+        methods: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<f64>>> {
+        let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+        flights.retain(|_, f| f.published.elapsed() < OPERATING_IN_FLIGHT_TTL);
+        let sums = methods
+            .iter()
+            .map(|m| {
+                flights
+                    .iter()
+                    .filter(|((k, method, c), _)| k == key && method == m && c != client)
+                    .map(|(_, f)| f.seconds)
+                    .sum()
+            })
+            .collect();
+        async move { Ok(sums) }.boxed()
+    }
 }
 
 #[cfg(test)]
@@ -165,5 +275,35 @@ mod tests {
         .unwrap();
         assert_eq!(b.load("k", &m).await.unwrap()[1], None, "its window reset");
         assert_eq!(OperatingReport::new(f64::NAN, None, -1.0).operating, 0.0);
+    }
+
+    #[tokio::test]
+    async fn counts_the_other_clients_calls_in_flight_not_its_own() {
+        let b = LocalOperatingBudget::new();
+        let m = vec!["crm.lead.list".to_string(), "other".to_string()];
+        b.publish_in_flight("k", "a", "crm.lead.list", 3.0, 1)
+            .await
+            .unwrap();
+        b.publish_in_flight("k", "b", "crm.lead.list", 1.5, 1)
+            .await
+            .unwrap();
+        b.publish_in_flight("other key", "c", "crm.lead.list", 9.0, 1)
+            .await
+            .unwrap();
+        assert_eq!(b.others_in_flight("k", "a", &m).await.unwrap(), [1.5, 0.0]);
+        assert_eq!(b.others_in_flight("k", "z", &m).await.unwrap(), [4.5, 0.0]);
+        // A newer estimate replaces the older one, an older one arriving late does not;
+        // nonsense counts as none.
+        b.publish_in_flight("k", "b", "crm.lead.list", 0.5, 3)
+            .await
+            .unwrap();
+        b.publish_in_flight("k", "b", "crm.lead.list", 2.0, 2)
+            .await
+            .unwrap();
+        assert_eq!(b.others_in_flight("k", "a", &m).await.unwrap()[0], 0.5);
+        b.publish_in_flight("k", "b", "crm.lead.list", f64::NAN, 4)
+            .await
+            .unwrap();
+        assert_eq!(b.others_in_flight("k", "a", &m).await.unwrap()[0], 0.0);
     }
 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("migrations/0002_rate_budgets.sql")),
     (3, include_str!("migrations/0003_operating_budgets.sql")),
     (4, include_str!("migrations/0004_offline_leases.sql")),
+    (5, include_str!("migrations/0005_operating_flights.sql")),
 ];
 
 /// The advisory-lock key of the migration (a constant of this crate: "b24mgrte").

@@ -6,7 +6,7 @@ use crate::postgres_support::fresh_database;
 use bitrix24::postgres::Database;
 use bitrix24::{
     Client, OperatingBudget, PostgresOperatingBudget, PostgresRateBudget, RateBudget, RateLimits,
-    RetryPolicy,
+    Response, RetryPolicy,
 };
 use bitrix24_sandbox::{Limits, Sandbox};
 use std::sync::Arc;
@@ -229,4 +229,153 @@ async fn a_shared_operating_budget_holds_back_a_client_that_never_called() {
         .await
         .expect_err("429 from the portal");
     assert_eq!(e.status(), Some(429), "{e}");
+}
+
+/// The reports and nothing else: an [`OperatingBudget`] written before calls in flight were
+/// shared (the trait's defaults publish and count none), the control of the test below.
+#[derive(Debug)]
+struct ReportsOnly(PostgresOperatingBudget);
+
+impl OperatingBudget for ReportsOnly {
+    fn load<'a>(
+        &'a self,
+        key: &'a str,
+        methods: &'a [String],
+    ) -> futures::future::BoxFuture<'a, bitrix24::Result<Vec<Option<bitrix24::OperatingReport>>>>
+    {
+        self.0.load(key, methods)
+    }
+
+    fn store<'a>(
+        &'a self,
+        key: &'a str,
+        method: &'a str,
+        report: bitrix24::OperatingReport,
+    ) -> futures::future::BoxFuture<'a, bitrix24::Result<()>> {
+        self.0.store(key, method, report)
+    }
+}
+
+/// What two clients that share `budget(db)` (each its own pool, as two processes have) bring
+/// `user.current`'s operating sum to, when the second sends 6 calls while the first has 6 in
+/// flight, 0.3 s each, against a cap of 3 s after a warm-up call each (0.6 s).
+async fn two_clients_near_the_operating_cap(
+    budget: fn(Database) -> Arc<dyn OperatingBudget>,
+) -> NearTheCap {
+    const CAP: f64 = 3.0;
+    let sb = crate::client_support::sandbox().await;
+    sb.set_operating_limit(CAP);
+    sb.set_faults(bitrix24_sandbox::FaultConfig {
+        latency_ms: 300,
+        only_methods: Some(vec!["user.current".into()]),
+        ..bitrix24_sandbox::FaultConfig::default()
+    });
+    let url = fresh_database().await;
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let db = Database::connect_with_pool_size(&url, 8)
+            .await
+            .expect("connect");
+        let client = Client::builder()
+            .webhook(&sb.webhook_url())
+            .limits(RateLimits::off())
+            .operating_limit(CAP)
+            .retry(RetryPolicy::none())
+            .operating_budget(budget(db))
+            .build()
+            .expect("client");
+        client.call_raw("user.current", &()).await.expect("warm-up");
+        clients.push(client);
+    }
+    let fire = |c: &Client| {
+        (0..6)
+            .map(|_| {
+                let c = c.clone();
+                tokio::spawn(async move { c.call_raw("user.current", &()).await })
+            })
+            .collect::<Vec<_>>()
+    };
+    let before = sb.http_requests();
+    let first = fire(&clients[0]);
+    // The second starts once the first's six calls are at the portal, in their 0.3 s (a
+    // client publishes its calls in flight before it sends them): a count, not a guess at
+    // timing.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while sb.http_requests() < before + 6 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first client's calls never reached the portal"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let second = fire(&clients[1]);
+    let mut outcome = NearTheCap::default();
+    let mut note = |r: &Response<serde_json::Value>| {
+        let sum = r.time.as_ref().and_then(|t| t.operating).unwrap_or_default();
+        outcome.largest_sum = outcome.largest_sum.max(sum);
+    };
+    for call in first {
+        note(
+            &call
+                .await
+                .expect("join")
+                .expect("the first client's calls pass"),
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for call in second {
+        if !call.is_finished() {
+            outcome.held += 1;
+            call.abort();
+            continue;
+        }
+        match call.await.expect("join") {
+            Ok(r) => note(&r),
+            Err(e) if e.status() == Some(429) => outcome.refused += 1,
+            Err(e) => panic!("the second client's call failed: {e}"),
+        }
+    }
+    outcome
+}
+
+/// What [`two_clients_near_the_operating_cap`] saw.
+#[derive(Debug, Default)]
+struct NearTheCap {
+    /// The largest operating sum any answer reported (seconds).
+    largest_sum: f64,
+    /// The second client's calls still held back after 3 s.
+    held: usize,
+    /// The second client's calls the portal refused with 429.
+    refused: usize,
+}
+
+/// The first client's calls in flight count for the second: it sends only what fits under
+/// the cap and holds back the rest (no 429, the sum stays at the cap). Without the shared
+/// calls in flight it sends all six and the method's window ends far over the cap, where
+/// every later call of any client meets 429 until it resets.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_in_flight_in_another_client_count_against_the_operating_cap() {
+    let shared =
+        two_clients_near_the_operating_cap(|db| Arc::new(PostgresOperatingBudget::new(db))).await;
+    eprintln!("calls in flight shared: {shared:?}");
+    assert_eq!(shared.refused, 0, "{shared:?}");
+    assert!(
+        shared.largest_sum <= 3.2,
+        "within one call of the cap: {shared:?}"
+    );
+    assert!(
+        shared.held >= 2,
+        "the second client held calls back: {shared:?}"
+    );
+
+    let blind = two_clients_near_the_operating_cap(|db| {
+        Arc::new(ReportsOnly(PostgresOperatingBudget::new(db)))
+    })
+    .await;
+    eprintln!("reports only: {blind:?}");
+    assert_eq!(blind.held, 0, "{blind:?}");
+    assert!(
+        blind.largest_sum >= 3.6 || blind.refused > 0,
+        "without them the second client sends blind: {blind:?}"
+    );
 }
