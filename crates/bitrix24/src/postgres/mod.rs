@@ -10,6 +10,7 @@
 mod migrations;
 
 pub use deadpool_postgres;
+pub use migrations::Migrations;
 pub use tokio_postgres;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -74,8 +75,21 @@ impl Database {
     pub async fn from_pool(pool: Pool) -> Result<Self> {
         let db = Self { pool };
         let mut client = db.client().await?;
-        migrations::migrate(&mut client).await?;
+        migrations::migrate(&mut client, &migrations::LIBRARY).await?;
         Ok(db)
+    }
+
+    /// Applies an application's own schema `set` (see [`Migrations`]) with the runner of
+    /// this crate's: each step once, in one transaction under the set's advisory lock, so
+    /// processes starting together migrate once.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a set whose table name is not a plain identifier;
+    /// [`ErrorKind::Database`] when a step fails (nothing of the run is kept) or the database
+    /// holds a newer version of the set than `set` knows.
+    pub async fn migrate(&self, set: &Migrations) -> Result<()> {
+        let mut client = self.client().await?;
+        migrations::migrate(&mut client, set).await
     }
 
     /// The pool, for queries of your own.
