@@ -5,8 +5,11 @@ mod config;
 mod exit;
 mod files;
 mod output;
+mod job;
 mod profile_client;
+mod profiles;
 mod progress;
+mod shared;
 
 use clap::{CommandFactory, Parser, Subcommand};
 use exit::{CliResult, EXIT_CODES_HELP};
@@ -21,6 +24,12 @@ struct Cli {
     /// set, is used unless --profile is given.
     #[arg(long, global = true)]
     profile: Option<String>,
+    /// The shared store: a postgres:// URL whose database keeps the profiles, OAuth tokens,
+    /// rate and operating budgets, export checkpoints and import journals of every b24
+    /// process naming it, on any machine (default: $B24_STORE; without either, all of it
+    /// stays in the config directory and beside the files).
+    #[arg(long, global = true, env = shared::STORE_ENV, hide_env_values = true, value_name = "URL")]
+    store: Option<shared::StoreUrl>,
     /// More logging on stderr (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -68,6 +77,7 @@ async fn main() -> ExitCode {
         _ => "debug",
     };
     init_tracing(level);
+    shared::configure(cli.store.clone());
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(exit::CliError::ClosedPipe) => ExitCode::SUCCESS,

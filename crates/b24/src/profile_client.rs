@@ -1,20 +1,17 @@
 //! Building a [`bitrix24::Client`] from what the user selected: `$B24_WEBHOOK`, else the
-//! profile named by `--profile`, `$B24_PROFILE` or the config's default.
+//! profile named by `--profile`, `$B24_PROFILE` or the default (from [`Profiles`]: the config
+//! directory, or the shared store when one is set).
 //!
 //! Reusable by any command (and the demo): [`client_for`] is the one entry point.
 
-use crate::config::{Config, Paths, Profile};
+use crate::config::{Paths, Profile};
 use crate::exit::{CliError, CliResult};
+use crate::profiles::Profiles;
+use crate::shared::shared_database;
 use bitrix24::auth::{OAuthApp, OAuthSession};
-use bitrix24::postgres::Database;
 use bitrix24::store::{PostgresStore, SqliteStore, TokenStore};
 use bitrix24::{Client, PostgresOperatingBudget, PostgresRateBudget};
 use std::sync::Arc;
-use tokio::sync::OnceCell;
-
-/// `$B24_STORE`: a PostgreSQL URL whose database holds the tokens and the request-rate and
-/// operating-time budgets, shared by every `b24` process on every machine that names it.
-pub const STORE_ENV: &str = "B24_STORE";
 
 /// What a client was built from, for messages (never holds a secret).
 #[derive(Debug, Clone)]
@@ -45,7 +42,7 @@ pub async fn client_for(paths: &Paths, profile: Option<&str>) -> CliResult<(Clie
             return Ok((client, Source { name, portal }));
         }
     }
-    let config = Config::load(paths)?;
+    let config = Profiles::open(paths).await?.load().await?;
     let (name, profile) = config.select(profile)?;
     let client = profile_client(paths, &profile).await?;
     let portal = portal_of(&profile);
@@ -121,7 +118,7 @@ pub fn secret<T: serde::de::DeserializeOwned>(value: &str) -> CliResult<T> {
         .map_err(|_| CliError::Other("cannot hold the secret".into()))
 }
 
-/// The token store: the PostgreSQL database of `$B24_STORE` when set, else the SQLite
+/// The token store: the shared store's PostgreSQL database when one is set, else the SQLite
 /// database beside the config, created 0600.
 ///
 /// # Errors
@@ -138,39 +135,11 @@ pub async fn open_store(paths: &Paths) -> CliResult<Arc<dyn TokenStore>> {
     Ok(Arc::new(store))
 }
 
-/// The database named by `$B24_STORE`, connected once per process (`None` when unset).
-///
-/// # Errors
-/// [`CliError::Usage`] for a URL that is not a PostgreSQL one; [`CliError::Other`] when the
-/// server cannot be reached or its schema migrated.
-pub async fn shared_database() -> CliResult<Option<Database>> {
-    static DATABASE: OnceCell<Option<Database>> = OnceCell::const_new();
-    let url = match std::env::var(STORE_ENV) {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => return Ok(None),
-    };
-    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(CliError::Usage(format!(
-            "${STORE_ENV} must be a postgres:// URL (the database that keeps the tokens and              budgets every b24 process shares)"
-        )));
-    }
-    DATABASE
-        .get_or_try_init(|| async {
-            // Few connections: a CLI process runs a handful of calls at once.
-            Database::connect_with_pool_size(&url, 4)
-                .await
-                .map(Some)
-                .map_err(|e| CliError::Other(format!("${STORE_ENV}: {e}")))
-        })
-        .await
-        .cloned()
-}
-
 async fn webhook_client(url: &str) -> CliResult<Client> {
     Ok(builder().await?.webhook(url).build()?)
 }
 
-/// The settings of every client; with `$B24_STORE`, its budgets are shared through it.
+/// The settings of every client; with a shared store, its budgets are shared through it.
 async fn builder() -> CliResult<bitrix24::ClientBuilder> {
     let builder = Client::builder()
         .user_agent(concat!("b24/", env!("CARGO_PKG_VERSION")))

@@ -2,9 +2,10 @@
 //! Tokens and secrets are never printed.
 
 use super::auth_login::{self, LoginArgs};
-use crate::config::{Config, Paths, Profile};
+use crate::config::{Paths, Profile};
 use crate::exit::{CliError, CliResult};
 use crate::profile_client::{open_store, portal_of, profile_client, session_of};
+use crate::profiles::Profiles;
 use bitrix24::auth::WebhookUrl;
 
 /// Arguments of `b24 auth`.
@@ -76,12 +77,7 @@ async fn webhook(url: &str, name: &str, no_check: bool) -> CliResult {
             .await
             .map_err(|e| CliError::from(e).with_note("The webhook was not saved."))?;
     }
-    let mut config = Config::load(&paths)?;
-    config.profiles.insert(name.to_string(), profile);
-    if config.default.is_none() {
-        config.default = Some(name.to_string());
-    }
-    config.save(&paths)?;
+    Profiles::open(&paths).await?.put(name, &profile).await?;
     println!(
         "Saved webhook profile '{name}' for {} (user {}).",
         parsed.portal_host(),
@@ -102,7 +98,7 @@ async fn status(profile: Option<&str>) -> CliResult {
             return Ok(());
         }
     }
-    let config = Config::load(&paths)?;
+    let config = Profiles::open(&paths).await?.load().await?;
     let (name, p) = config.select(profile)?;
     let is_default = config.default.as_deref() == Some(name.as_str());
     println!(
@@ -178,7 +174,7 @@ fn now() -> i64 {
 
 async fn refresh(profile: Option<&str>) -> CliResult {
     let paths = Paths::from_env()?;
-    let config = Config::load(&paths)?;
+    let config = Profiles::open(&paths).await?.load().await?;
     let (name, p) = config.select(profile)?;
     let Profile::Oauth { member_id, .. } = &p else {
         return Err(CliError::Usage(format!(
@@ -199,12 +195,10 @@ async fn refresh(profile: Option<&str>) -> CliResult {
 
 async fn logout(profile: Option<&str>) -> CliResult {
     let paths = Paths::from_env()?;
-    let mut config = Config::load(&paths)?;
+    let profiles = Profiles::open(&paths).await?;
+    let mut config = profiles.load().await?;
     let (name, p) = config.select(profile)?;
     config.profiles.remove(&name);
-    if config.default.as_deref() == Some(name.as_str()) {
-        config.default = None;
-    }
     if let Profile::Oauth { member_id, .. } = &p {
         let shared = config
             .profiles
@@ -214,7 +208,7 @@ async fn logout(profile: Option<&str>) -> CliResult {
             open_store(&paths).await?.delete(member_id).await?;
         }
     }
-    config.save(&paths)?;
+    profiles.remove(&name).await?;
     println!("Logged out: profile '{name}' and its tokens are removed.");
     Ok(())
 }

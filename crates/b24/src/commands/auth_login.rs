@@ -2,11 +2,13 @@
 //!
 //! A one-shot HTTP listener on a loopback port receives the portal's redirect (the app's
 //! redirect URI must point at it), the `state` is checked, the code is exchanged at once (it
-//! lives 30 s), the tokens go to the SQLite token store and the profile to the config.
+//! lives 30 s), the tokens go to the token store and the profile to the profile store (the
+//! config directory, or the shared store when one is set).
 
-use crate::config::{Config, Paths, Profile};
+use crate::config::{Paths, Profile};
 use crate::exit::{CliError, CliResult};
 use crate::profile_client::{oauth_app, open_store};
+use crate::profiles::Profiles;
 use bitrix24::auth::{parse_redirect, OAuthSession, Redirect, State};
 use bitrix24::{ApiErrorCode, ErrorKind};
 use std::io::Write;
@@ -103,12 +105,7 @@ pub async fn run(args: LoginArgs) -> CliResult {
         client_secret: args.client_secret.clone(),
         member_id: session.member_id().to_string(),
     };
-    let mut config = Config::load(&paths)?;
-    config.profiles.insert(args.name.clone(), profile);
-    if config.default.is_none() {
-        config.default = Some(args.name.clone());
-    }
-    config.save(&paths)?;
+    Profiles::open(&paths).await?.put(&args.name, &profile).await?;
     answer(&mut stream, true, "").await;
     println!(
         "Logged in to {} as profile '{}' (scopes: {}).",

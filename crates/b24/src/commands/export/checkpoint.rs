@@ -1,16 +1,18 @@
-//! The checkpoint of an export (`FILE.checkpoint`): what it records, opening the output for
-//! a fresh or resumed run, and saving a chunk durably before the checkpoint that covers it.
+//! The checkpoint of an export: what it records, opening the output for a fresh or resumed
+//! run, and saving a chunk durably before the checkpoint that covers it. Where it is kept is
+//! [`CheckpointStore`]'s concern.
 
 use super::super::list::Query;
+use super::checkpoint_store::CheckpointStore;
 use super::format::FileFormat;
 use crate::exit::{CliError, CliResult};
-use crate::files::{atomic_write, io_error};
+use crate::files::io_error;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
-/// Where an export stands; the content of `FILE.checkpoint`.
+/// Where an export stands; the content of `FILE.checkpoint` (or of its row in the store).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Checkpoint {
     /// The list method.
@@ -54,18 +56,12 @@ pub struct RangeCheckpoint {
 }
 
 /// The error of an export that stopped before the end, checkpoint saved.
-pub(super) fn interrupted(ckpt: &Checkpoint, path: &Path, why: &str) -> CliError {
+pub(super) fn interrupted(ckpt: &Checkpoint, store: &CheckpointStore, why: &str) -> CliError {
     let rows = ckpt.rows + ckpt.ranges.iter().map(|r| r.rows).sum::<u64>();
     CliError::Interrupted(format!(
         "{why} after {rows} rows; {} is saved: run the same command again to resume",
-        crate::files::sibling(path, ".checkpoint").display()
+        store.describe()
     ))
-}
-
-/// Replaces `FILE.checkpoint` atomically with `ckpt`.
-pub(super) fn write(ckpt_path: &Path, ckpt: &Checkpoint) -> CliResult {
-    let text = serde_json::to_vec(ckpt).map_err(|e| CliError::Other(e.to_string()))?;
-    atomic_write(ckpt_path, &text)
 }
 
 /// Rows buffered since the last checkpoint.
@@ -78,21 +74,12 @@ pub(super) struct Pending {
 }
 
 /// Opens the output for a fresh or a resumed export.
-pub(super) fn open(
+pub(super) async fn open(
     path: &Path,
-    ckpt_path: &Path,
+    store: &CheckpointStore,
     fresh: Checkpoint,
 ) -> CliResult<(Checkpoint, File)> {
-    let saved = match std::fs::read(ckpt_path) {
-        Ok(bytes) => Some(serde_json::from_slice::<Checkpoint>(&bytes).map_err(|e| {
-            CliError::Usage(format!(
-                "{} is damaged ({e}); delete it to export from the start",
-                ckpt_path.display()
-            ))
-        })?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io_error(ckpt_path, e)),
-    };
+    let saved = store.load().await?;
     let Some(saved) = saved else {
         let file = File::create(path).map_err(|e| io_error(path, e))?;
         return Ok((fresh, file));
@@ -102,23 +89,36 @@ pub(super) fn open(
     {
         return Err(CliError::Usage(format!(
             "{} belongs to another export ({} with other options); repeat that command to \
-             resume it, or delete the checkpoint to start over",
-            ckpt_path.display(),
-            saved.method
+             resume it, or {} to start over",
+            store.describe(),
+            saved.method,
+            store.forget_hint()
         )));
     }
-    let mut file = OpenOptions::new()
-        .write(true)
-        .open(path)
-        .map_err(|e| io_error(path, e))?;
+    let mut file = match OpenOptions::new().write(true).open(path) {
+        Ok(file) => file,
+        // A checkpoint in the store may have been left by a run on another machine.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CliError::Usage(format!(
+                "{} says {} bytes of {} are written, but there is no such file here: resume \
+                 where the file is (the same machine or a shared directory), or {} to export \
+                 from the start",
+                store.describe(),
+                saved.bytes,
+                path.display(),
+                store.forget_hint()
+            )))
+        }
+        Err(e) => return Err(io_error(path, e)),
+    };
     let len = file.metadata().map_err(|e| io_error(path, e))?.len();
     if len < saved.bytes {
         return Err(CliError::Usage(format!(
             "{} is shorter than its checkpoint says ({len} < {} bytes): it was changed; \
-             delete {} to export from the start",
+             {} to export from the start",
             path.display(),
             saved.bytes,
-            ckpt_path.display()
+            store.forget_hint()
         )));
     }
     // Whatever follows the checkpoint was written by a run that died before saving it.
@@ -128,10 +128,10 @@ pub(super) fn open(
 }
 
 /// Writes the chunk, syncs the file and saves the checkpoint.
-pub(super) fn save(
+pub(super) async fn save(
     file: &mut File,
     path: &Path,
-    ckpt_path: &Path,
+    store: &CheckpointStore,
     ckpt: &mut Checkpoint,
     chunk: &mut Vec<u8>,
     pending: &mut Pending,
@@ -148,7 +148,7 @@ pub(super) fn save(
     }
     chunk.clear();
     *pending = Pending::default();
-    write(ckpt_path, ckpt)
+    store.save(ckpt).await
 }
 
 /// The request of `query` for the IDs after the checkpoint's `last_id`.

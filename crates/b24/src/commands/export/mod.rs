@@ -8,8 +8,14 @@
 //! length at that point. A resumed run cuts the file back to that length (dropping a
 //! half-written chunk) and asks for `ID > last`, so no row is written twice and none is
 //! skipped. The checkpoint is removed when the export completes.
+//!
+//! With a shared store the checkpoint is a row of the store instead of `FILE.checkpoint`,
+//! keyed by the portal and the job name (`--job`, by default the file's name): a run from
+//! another directory or another machine that sees the same file resumes it
+//! ([`checkpoint_store`]).
 
 mod checkpoint;
+mod checkpoint_store;
 mod format;
 mod ranged;
 mod rows;
@@ -19,11 +25,12 @@ pub use format::{format_of, FileFormat};
 use super::list::Query;
 use crate::config::Paths;
 use crate::exit::{CliError, CliResult};
-use crate::files::{io_error, sibling};
+use crate::files::io_error;
 use crate::profile_client::client_for;
 use crate::progress;
 use bitrix24::Client;
 use checkpoint::{interrupted, open, request_after, save, Checkpoint, Pending};
+use checkpoint_store::CheckpointStore;
 use futures::StreamExt;
 use indicatif::ProgressBar;
 use rows::{csv_columns, row_id, write_csv, write_row};
@@ -39,13 +46,18 @@ const PAGE: u64 = 50;
     b24 export lead -o leads.csv --select ID,NAME,LAST_NAME,PHONE\n  \
     b24 export deal -o deals.jsonl --filter STAGE_ID=WON\n\n\
     Interrupted (Ctrl-C, a crash, a lost network)? Run the same command again: it resumes \
-    from FILE.checkpoint without duplicating or losing a row.")]
+    from FILE.checkpoint (with --store: from the job's checkpoint in the store, found from \
+    any directory or machine) without duplicating or losing a row.")]
 pub struct ExportArgs {
     #[command(flatten)]
     pub query: Query,
     /// The file to write.
     #[arg(short, long)]
     pub output: PathBuf,
+    /// With a shared store: the name its checkpoint is kept under (default: the output's
+    /// file name), so that a run from another directory or machine resumes it.
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
     /// File format (default: csv for a .csv file, else jsonl).
     #[arg(long, value_enum)]
     pub format: Option<FileFormat>,
@@ -87,7 +99,8 @@ impl Summary {
 pub async fn run(args: ExportArgs, profile: Option<&str>) -> CliResult {
     let format = args.format.unwrap_or_else(|| format_of(&args.output));
     let paths = Paths::from_env()?;
-    let (client, _) = client_for(&paths, profile).await?;
+    let (client, source) = client_for(&paths, profile).await?;
+    let store = CheckpointStore::open(&args.output, args.job.as_deref(), &source.portal).await?;
     let bar = progress::bar("rows", None);
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -98,7 +111,7 @@ pub async fn run(args: ExportArgs, profile: Option<&str>) -> CliResult {
         max_rows: args.max_rows,
         parallel: usize::from(args.parallel),
     };
-    let result = export(&client, &args.query, &args.output, opts, &bar, stop).await;
+    let result = export(&client, &args.query, &args.output, &store, opts, &bar, stop).await;
     bar.finish_and_clear();
     let s = result?;
     eprintln!(
@@ -125,8 +138,9 @@ pub struct Options {
     pub parallel: usize,
 }
 
-/// Exports the rows of `query` into `path`, resuming from `path.checkpoint` when there is one.
-/// `stop` resolving (e.g. Ctrl-C) ends the export at the next row, checkpoint saved.
+/// Exports the rows of `query` into `path`, resuming from the checkpoint in `store` when
+/// there is one. `stop` resolving (e.g. Ctrl-C) ends the export at the next row, checkpoint
+/// saved.
 ///
 /// # Errors
 /// [`CliError::Interrupted`] when stopped (run again to resume); [`CliError::Usage`] when the
@@ -135,11 +149,11 @@ pub async fn export(
     client: &Client,
     query: &Query,
     path: &Path,
+    store: &CheckpointStore,
     opts: Options,
     bar: &ProgressBar,
     stop: impl std::future::Future<Output = ()>,
 ) -> CliResult<Summary> {
-    let ckpt_path = sibling(path, ".checkpoint");
     let fresh = Checkpoint {
         method: query.method()?,
         filter: query.filters()?,
@@ -151,7 +165,7 @@ pub async fn export(
         bytes: 0,
         ranges: Vec::new(),
     };
-    let (mut ckpt, mut file) = open(path, &ckpt_path, fresh)?;
+    let (mut ckpt, mut file) = open(path, store, fresh).await?;
     let base = client.stats();
     bar.set_position(ckpt.rows + ckpt.ranges.iter().map(|r| r.rows).sum::<u64>());
     // A checkpoint with ranges continues them whatever --parallel says now.
@@ -159,7 +173,7 @@ pub async fn export(
         let run = ranged::Run {
             client,
             path,
-            ckpt_path: &ckpt_path,
+            store,
             format: opts.format,
             query,
             parallel: opts.parallel,
@@ -169,17 +183,19 @@ pub async fn export(
         };
         ranged::export(run, &mut ckpt, &mut file, stop).await?
     } else {
-        single_chain(
-            client, query, path, opts, bar, stop, &mut ckpt, &mut file, &base,
-        )
-        .await?
+        let chain = Chain {
+            client,
+            query,
+            path,
+            store,
+            opts,
+            bar,
+            base: &base,
+        };
+        single_chain(chain, stop, &mut ckpt, &mut file).await?
     };
     file.sync_all().map_err(|e| io_error(path, e))?;
-    match std::fs::remove_file(&ckpt_path) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(io_error(&ckpt_path, e)),
-    }
+    store.remove().await?;
     Ok(Summary {
         rows: ckpt.rows,
         new_rows,
@@ -187,20 +203,33 @@ pub async fn export(
     })
 }
 
-/// One keyset chain straight into the file; returns the rows this run wrote.
-#[allow(clippy::too_many_arguments)]
-async fn single_chain(
-    client: &Client,
-    query: &Query,
-    path: &Path,
+/// What the single chain works with.
+struct Chain<'a> {
+    client: &'a Client,
+    query: &'a Query,
+    path: &'a Path,
+    store: &'a CheckpointStore,
     opts: Options,
-    bar: &ProgressBar,
+    bar: &'a ProgressBar,
+    base: &'a bitrix24::Stats,
+}
+
+/// One keyset chain straight into the file; returns the rows this run wrote.
+async fn single_chain(
+    chain: Chain<'_>,
     stop: impl std::future::Future<Output = ()>,
     ckpt: &mut Checkpoint,
     file: &mut std::fs::File,
-    base: &bitrix24::Stats,
 ) -> CliResult<u64> {
-    let ckpt_path = sibling(path, ".checkpoint");
+    let Chain {
+        client,
+        query,
+        path,
+        store,
+        opts,
+        bar,
+        base,
+    } = chain;
     let req = request_after(query, ckpt.last_id)?;
     let mut rows = req.stream::<Value>(client);
     let mut chunk: Vec<u8> = Vec::new();
@@ -211,15 +240,15 @@ async fn single_chain(
         let next = tokio::select! {
             r = rows.next() => r,
             () = &mut stop => {
-                save(file, path, &ckpt_path, ckpt, &mut chunk, &mut pending)?;
-                return Err(interrupted(ckpt, path, "interrupted"));
+                save(file, path, store, ckpt, &mut chunk, &mut pending).await?;
+                return Err(interrupted(ckpt, store, "interrupted"));
             }
         };
         let row = match next {
             None => break,
             Some(Ok(row)) => row,
             Some(Err(e)) => {
-                save(file, path, &ckpt_path, ckpt, &mut chunk, &mut pending)?;
+                save(file, path, store, ckpt, &mut chunk, &mut pending).await?;
                 return Err(CliError::from(e).with_note(&format!(
                     "{} rows are saved; run the same command again to resume.",
                     ckpt.rows
@@ -238,14 +267,14 @@ async fn single_chain(
         bar.inc(1);
         progress::show_requests(bar, client, base);
         if pending.rows as usize >= opts.chunk {
-            save(file, path, &ckpt_path, ckpt, &mut chunk, &mut pending)?;
+            save(file, path, store, ckpt, &mut chunk, &mut pending).await?;
         }
         if opts.max_rows.is_some_and(|m| new_rows >= m) {
-            save(file, path, &ckpt_path, ckpt, &mut chunk, &mut pending)?;
-            return Err(interrupted(ckpt, path, "stopped at --max-rows"));
+            save(file, path, store, ckpt, &mut chunk, &mut pending).await?;
+            return Err(interrupted(ckpt, store, "stopped at --max-rows"));
         }
     }
-    save(file, path, &ckpt_path, ckpt, &mut chunk, &mut pending)?;
+    save(file, path, store, ckpt, &mut chunk, &mut pending).await?;
     Ok(new_rows)
 }
 

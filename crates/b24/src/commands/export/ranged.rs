@@ -4,7 +4,8 @@
 //!
 //! The output file holds the finished prefix (the CSV header, then every row up to the
 //! checkpoint's `last_id`); each range writes its rows to `FILE.part-<start>`. After every
-//! answer the part is synced and the checkpoint replaced atomically, with each range's last
+//! answer the part is synced and the checkpoint replaced (atomically, or by one commit in the
+//! shared store), with each range's last
 //! ID, rows and part length. Whenever the lowest range is done, its part is appended to the
 //! file, synced, and the checkpoint moves the prefix past it before the part is deleted. A
 //! resumed run cuts the file and every part back to the lengths the checkpoint gives and
@@ -12,7 +13,8 @@
 //! the file ends in ascending ID order. Memory stays at one answer (about 2,500 rows).
 
 use super::super::list::Query;
-use super::checkpoint::{interrupted, request_after, write, Checkpoint, RangeCheckpoint};
+use super::checkpoint::{interrupted, request_after, Checkpoint, RangeCheckpoint};
+use super::checkpoint_store::CheckpointStore;
 use super::format::FileFormat;
 use super::rows::{csv_columns, write_csv, write_row};
 use crate::exit::{CliError, CliResult};
@@ -35,7 +37,7 @@ pub(super) struct Run<'a> {
     /// The output file.
     pub path: &'a Path,
     /// Its checkpoint.
-    pub ckpt_path: &'a Path,
+    pub store: &'a CheckpointStore,
     /// The file format.
     pub format: FileFormat,
     /// The query.
@@ -61,7 +63,7 @@ fn part_path(path: &Path, start: u64) -> PathBuf {
 
 impl Parts {
     /// Opens the parts of a resumed checkpoint, each cut back to its saved length.
-    fn reopen(path: &Path, ranges: &[RangeCheckpoint]) -> CliResult<Self> {
+    fn reopen(path: &Path, store: &CheckpointStore, ranges: &[RangeCheckpoint]) -> CliResult<Self> {
         let mut files = HashMap::new();
         for r in ranges {
             let p = part_path(path, r.start);
@@ -76,10 +78,10 @@ impl Parts {
             if len < r.bytes {
                 return Err(CliError::Usage(format!(
                     "{} is shorter than the checkpoint says ({len} < {} bytes): it was changed; \
-                     delete {} and the part files to export from the start",
+                     {} and the part files to export from the start",
                     p.display(),
                     r.bytes,
-                    sibling(path, ".checkpoint").display()
+                    store.forget_hint()
                 )));
             }
             file.set_len(r.bytes).map_err(|e| io_error(&p, e))?;
@@ -124,9 +126,9 @@ pub(super) async fn export(
     stop: impl std::future::Future<Output = ()>,
 ) -> CliResult<u64> {
     let path = run.path;
-    let mut parts = Parts::reopen(path, &ckpt.ranges)?;
+    let mut parts = Parts::reopen(path, run.store, &ckpt.ranges)?;
     // A run that died between finishing the lowest ranges and joining them left them done.
-    join_finished(path, run.ckpt_path, ckpt, file, &mut parts)?;
+    join_finished(path, run.store, ckpt, file, &mut parts).await?;
     // The stream numbers ranges itself: map its numbers to range starts.
     let resumed: Vec<u64> = ckpt
         .ranges
@@ -159,7 +161,7 @@ pub(super) async fn export(
     loop {
         let next = tokio::select! {
             e = events.next() => e,
-            () = &mut stop => return Err(interrupted(ckpt, path, "interrupted")),
+            () = &mut stop => return Err(interrupted(ckpt, run.store, "interrupted")),
         };
         let event = match next {
             None => break,
@@ -249,15 +251,15 @@ pub(super) async fn export(
             }
             RangeEvent::Done { range } => {
                 range_of(ckpt, &starts, range)?.done = true;
-                join_finished(path, run.ckpt_path, ckpt, file, &mut parts)?;
+                join_finished(path, run.store, ckpt, file, &mut parts).await?;
             }
         }
-        write(run.ckpt_path, ckpt)?;
+        run.store.save(ckpt).await?;
         if run.max_rows.is_some_and(|m| new_rows >= m) {
-            return Err(interrupted(ckpt, path, "stopped at --max-rows"));
+            return Err(interrupted(ckpt, run.store, "stopped at --max-rows"));
         }
     }
-    join_finished(path, run.ckpt_path, ckpt, file, &mut parts)?;
+    join_finished(path, run.store, ckpt, file, &mut parts).await?;
     if let Some(open) = ckpt.ranges.first() {
         return Err(CliError::Other(format!(
             "the list ended with the range after ID {} unfinished; run the same command again \
@@ -292,9 +294,9 @@ fn range_of<'c>(
 
 /// Appends the parts of the lowest finished ranges to the file, in order: each is synced
 /// into the file and the checkpoint saved before its part is deleted.
-fn join_finished(
+async fn join_finished(
     path: &Path,
-    ckpt_path: &Path,
+    store: &CheckpointStore,
     ckpt: &mut Checkpoint,
     file: &mut File,
     parts: &mut Parts,
@@ -318,7 +320,7 @@ fn join_finished(
         ckpt.bytes += r.bytes;
         ckpt.rows += r.rows;
         ckpt.last_id = ckpt.last_id.max(r.up_to);
-        write(ckpt_path, ckpt)?;
+        store.save(ckpt).await?;
         match std::fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

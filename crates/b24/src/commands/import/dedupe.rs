@@ -66,7 +66,7 @@ pub(super) async fn recover(
                 journal.added(*row, id);
             }
         }
-        journal.commit()?;
+        journal.commit().await?;
     }
     Ok(())
 }

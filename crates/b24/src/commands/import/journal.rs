@@ -1,6 +1,8 @@
-//! The import journal (`FILE.csv.b24import`) and the rejects file (`FILE.csv.rejects.csv`).
+//! The import journal (`FILE.csv.b24import`, or the job's rows in the shared store: see
+//! [`JournalLog`]) and the rejects file (`FILE.csv.rejects.csv`).
 //!
-//! The journal is append-only, one event per line, synced before the next batch is sent:
+//! The journal is append-only, one event per line, durable (synced, or committed) before the
+//! next batch is sent:
 //! - `b24import 1 <import id>`: the first line; the id marks what this import created;
 //! - `send <row> <row> ...`: these rows are about to be sent (written before the request);
 //! - `ok <row> <id>`: the portal created the row as `<id>`;
@@ -11,18 +13,17 @@
 //! in flight); the importer asks the portal for it by its marker before sending it again.
 //! A half-written last line (a crash mid-write) is ignored.
 
+use super::journal_log::JournalLog;
 use crate::exit::{CliError, CliResult};
 use crate::files::io_error;
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::path::PathBuf;
 
 /// The journal of one import file.
 #[derive(Debug)]
 pub struct Journal {
-    path: PathBuf,
-    file: File,
+    log: JournalLog,
     buffer: String,
     /// Marks the entities of this import (in `ORIGIN_ID`).
     pub import_id: String,
@@ -35,23 +36,16 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (or starts) the journal at `path`.
+    /// Opens (or starts) the journal in `log`.
     ///
     /// # Errors
-    /// [`CliError::Usage`] when the file is not a journal; [`CliError::Other`] on I/O errors.
-    pub fn open(path: &Path) -> CliResult<Self> {
-        let text = match std::fs::read(path) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(io_error(path, e)),
-        };
+    /// [`CliError::Usage`] when it is not a journal; [`CliError::Other`] on I/O or store
+    /// errors.
+    pub async fn open(mut log: JournalLog) -> CliResult<Self> {
+        // Only complete lines count (see [`JournalLog::read`]).
+        let complete = log.read().await?;
         let mut journal = Self {
-            path: path.to_path_buf(),
-            file: OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| io_error(path, e))?,
+            log,
             buffer: String::new(),
             import_id: String::new(),
             added: BTreeMap::new(),
@@ -59,37 +53,30 @@ impl Journal {
             sent: BTreeSet::new(),
             rejected: BTreeSet::new(),
         };
-        // Only complete lines count: a crash may have cut the last one, which is cut off
-        // the file too, so that the next line does not continue it.
-        let (complete, keep) = match text.rfind('\n') {
-            Some(end) => (text.get(..end).unwrap_or_default(), end as u64 + 1),
-            None => ("", 0),
-        };
-        if keep < text.len() as u64 {
-            journal.file.set_len(keep).map_err(|e| io_error(path, e))?;
-        }
         for (i, line) in complete.lines().enumerate() {
             journal.apply(i, line)?;
         }
         if journal.import_id.is_empty() {
             let id = new_import_id();
             // A cut first line is rewritten whole.
-            journal.file.set_len(0).map_err(|e| io_error(path, e))?;
+            journal.log.clear().await?;
             journal.buffer = format!("b24import 1 {id}\n");
             journal.import_id = id;
-            journal.commit()?;
+            journal.commit().await?;
         }
         Ok(journal)
     }
+
 
     fn apply(&mut self, i: usize, line: &str) -> CliResult {
         let mut parts = line.split_whitespace();
         let bad = || {
             CliError::Usage(format!(
-                "{} line {} is not an import journal line; delete the file to import from \
-                 the start (rows already added would be added again)",
-                self.path.display(),
-                i + 1
+                "{} line {} is not an import journal line; {} to import from the start (rows \
+                 already added would be added again)",
+                self.log.describe(),
+                i + 1,
+                self.log.forget_hint()
             ))
         };
         let row = |p: Option<&str>| p.and_then(|r| r.parse::<u64>().ok());
@@ -170,18 +157,15 @@ impl Journal {
         self.rejected.insert(row);
     }
 
-    /// Writes and syncs the noted events.
+    /// Makes the noted events durable (synced to the file, or committed to the store).
     ///
     /// # Errors
-    /// [`CliError::Other`] on I/O errors.
-    pub fn commit(&mut self) -> CliResult {
+    /// [`CliError::Other`] on I/O or store errors.
+    pub async fn commit(&mut self) -> CliResult {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        self.file
-            .write_all(self.buffer.as_bytes())
-            .and_then(|()| self.file.sync_data())
-            .map_err(|e| io_error(&self.path, e))?;
+        self.log.append(&self.buffer).await?;
         self.buffer.clear();
         Ok(())
     }
@@ -253,35 +237,40 @@ impl Rejects {
 mod tests {
     use super::*;
 
-    #[test]
-    fn journal_survives_reopen_and_a_cut_last_line() {
+    async fn open(p: &std::path::Path) -> CliResult<Journal> {
+        Journal::open(JournalLog::file(p)?).await
+    }
+
+    #[tokio::test]
+    async fn journal_survives_reopen_and_a_cut_last_line() {
+        use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.csv.b24import");
-        let mut j = Journal::open(&p).unwrap();
+        let mut j = open(&p).await.unwrap();
         let id = j.import_id.clone();
         j.sending(&[2, 3, 4, 5]);
         j.added(2, 100);
         j.duplicate(3, "lead 7");
         j.rejected(4);
-        j.commit().unwrap();
+        j.commit().await.unwrap();
         drop(j);
-        let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
         f.write_all(b"ok 5 1").unwrap();
-        let mut j = Journal::open(&p).unwrap();
+        let mut j = open(&p).await.unwrap();
         assert_eq!(j.import_id, id);
         j.sending(&[6]);
-        j.commit().unwrap();
-        let j = Journal::open(&p).unwrap();
+        j.commit().await.unwrap();
+        let j = open(&p).await.unwrap();
         assert_eq!(j.in_doubt(), [5, 6]);
         assert!(j.done(2) && j.done(3) && !j.done(4) && !j.done(5));
         assert_eq!(j.marker(5), format!("b24import:{id}:5"));
     }
 
-    #[test]
-    fn a_foreign_file_is_refused() {
+    #[tokio::test]
+    async fn a_foreign_file_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x");
         std::fs::write(&p, "hello\nworld\n").unwrap();
-        assert!(matches!(Journal::open(&p), Err(CliError::Usage(_))));
+        assert!(matches!(open(&p).await, Err(CliError::Usage(_))));
     }
 }

@@ -11,6 +11,7 @@ mod columns;
 pub mod csv;
 pub mod dedupe;
 pub mod journal;
+pub mod journal_log;
 
 use crate::config::Paths;
 use crate::exit::{CliError, CliResult};
@@ -24,6 +25,7 @@ use csv::Row;
 use dedupe::{duplicates, recover};
 use futures::FutureExt;
 use journal::{Journal, Rejects};
+use journal_log::JournalLog;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -35,7 +37,8 @@ use std::path::PathBuf;
     b24 import contact people.csv --dedupe phone,email\n\n\
     The header names the fields: TITLE,NAME,LAST_NAME,PHONE,EMAIL,... (PHONE_MOBILE sets the \
     value type). Refused rows go to FILE.rejects.csv with the row number and the portal's \
-    error; FILE.b24import remembers what was added, so running the command again after a \
+    error; FILE.b24import (with --store: the job's journal in the store, found from any \
+    directory or machine) remembers what was added, so running the command again after a \
     crash or a fix adds only what is missing.")]
 pub struct ImportArgs {
     /// lead, contact, company or deal.
@@ -48,6 +51,10 @@ pub struct ImportArgs {
     /// Skip rows whose phone or email already exists on the portal (or earlier in the file).
     #[arg(long, value_delimiter = ',', value_enum)]
     pub dedupe: Vec<dedupe::Dedupe>,
+    /// With a shared store: the name its journal is kept under (default: the file's name), so
+    /// that a run from another directory or machine, with its own copy of the file, resumes it.
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
 }
 
 /// What an import did.
@@ -66,8 +73,8 @@ pub struct Report {
 /// Runs `b24 import`.
 pub async fn run(args: ImportArgs, profile: Option<&str>) -> CliResult {
     let paths = Paths::from_env()?;
-    let (client, _) = client_for(&paths, profile).await?;
-    let report = import(&client, &args).await?;
+    let (client, source) = client_for(&paths, profile).await?;
+    let report = import(&client, &args, &source.portal).await?;
     let rejects = sibling(&args.file, ".rejects.csv");
     let verb = if args.dry_run {
         "Dry run: would add"
@@ -112,12 +119,12 @@ fn methods(entity: &str) -> CliResult<(&'static str, &'static str, &'static str,
     }
 }
 
-/// Imports `args.file` (see the module docs); reusable without the command line.
+/// Imports `args.file` into `portal` (see the module docs); reusable without the command line.
 ///
 /// # Errors
 /// [`CliError::Usage`] for a bad file, entity or column; the client's errors (the journal
 /// keeps what was done, so running again resumes).
-pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
+pub async fn import(client: &Client, args: &ImportArgs, portal: &str) -> CliResult<Report> {
     let (add, fields_method, list, entity_type) = methods(&args.entity)?;
     if entity_type.is_empty() && !args.dedupe.is_empty() {
         return Err(CliError::Usage(
@@ -130,7 +137,8 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
     let mut journal = if args.dry_run {
         None
     } else {
-        Some(Journal::open(&sibling(&args.file, ".b24import"))?)
+        let log = JournalLog::open(&args.file, args.job.as_deref(), portal).await?;
+        Some(Journal::open(log).await?)
     };
     let mut report = Report::default();
     let by_row: HashMap<u64, &Row> = sheet.rows.iter().map(|r| (r.number, r)).collect();
@@ -203,7 +211,7 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
             ready.push((batch, sent, chunk.len()));
         }
         if let Some(j) = journal.as_mut() {
-            j.commit()?;
+            j.commit().await?;
         }
         for (batch, sent, rows_in_chunk) in ready {
             in_flight.insert(pipeline.submit(batch), (sent, rows_in_chunk));
@@ -215,7 +223,7 @@ pub async fn import(client: &Client, args: &ImportArgs) -> CliResult<Report> {
             Some(next) => next,
             None => {
                 if let Some(j) = journal.as_mut() {
-                    j.commit()?;
+                    j.commit().await?;
                 }
                 pipeline.next().await
             }

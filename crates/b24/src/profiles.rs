@@ -1,0 +1,147 @@
+//! Where the profiles live, chosen once from the store setting: `config.json` in the config
+//! directory without a store, the table `b24_profiles` of the shared store with one. The
+//! commands read and change profiles only through [`Profiles`], so none branches on it.
+//!
+//! In the table a profile is kept as the file keeps it (its JSON, webhook URL or client
+//! secret included): the database's access control protects the row as mode 0600 protects
+//! the file. Nothing here prints a profile other than through its secret-free `Debug`.
+
+use crate::config::{Config, Paths, Profile};
+use crate::exit::{CliError, CliResult};
+use crate::shared::{db_error, shared_database};
+use bitrix24::postgres::Database;
+
+/// The advisory-lock key serializing changes of `b24_profiles` ("b24prof"), so that the
+/// default is set by exactly one of two first logins.
+const PROFILES_LOCK: i64 = 0x6232_3470_726f_6600;
+
+/// The profile store.
+#[derive(Debug, Clone)]
+pub enum Profiles {
+    /// `config.json` in the config directory.
+    File(Paths),
+    /// The `b24_profiles` table of the shared store.
+    Shared(Database),
+}
+
+impl Profiles {
+    /// The shared store's profiles when a store is set, else the config directory's.
+    ///
+    /// # Errors
+    /// As [`shared_database`].
+    pub async fn open(paths: &Paths) -> CliResult<Self> {
+        Ok(match shared_database().await? {
+            Some(db) => Profiles::Shared(db),
+            None => Profiles::File(paths.clone()),
+        })
+    }
+
+    /// Every profile and the default.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for a damaged config or row; [`CliError::Other`] when it cannot be
+    /// read.
+    pub async fn load(&self) -> CliResult<Config> {
+        let db = match self {
+            Profiles::File(paths) => return Config::load(paths),
+            Profiles::Shared(db) => db,
+        };
+        let client = connection(db).await?;
+        let rows = client
+            .query(
+                "SELECT name, profile, is_default FROM b24_profiles ORDER BY name",
+                &[],
+            )
+            .await
+            .map_err(|e| db_error("cannot read the profiles", e))?;
+        let mut config = Config::default();
+        for row in rows {
+            let name: String = row.get(0);
+            let text: String = row.get(1);
+            // The parse error names the field, never its value.
+            let profile: Profile = serde_json::from_str(&text).map_err(|e| {
+                CliError::Usage(format!(
+                    "profile '{name}' in the store is damaged ({e}); remove it with \
+                     `b24 auth logout --profile {name}` and log in again"
+                ))
+            })?;
+            if row.get::<_, bool>(2) {
+                config.default = Some(name.clone());
+            }
+            config.profiles.insert(name, profile);
+        }
+        Ok(config)
+    }
+
+    /// Saves `profile` as `name` (replacing one of that name); it becomes the default when
+    /// there is none.
+    ///
+    /// # Errors
+    /// [`CliError::Other`] when it cannot be written.
+    pub async fn put(&self, name: &str, profile: &Profile) -> CliResult {
+        let db = match self {
+            Profiles::File(paths) => {
+                let mut config = Config::load(paths)?;
+                config.profiles.insert(name.to_string(), profile.clone());
+                if config.default.is_none() {
+                    config.default = Some(name.to_string());
+                }
+                return config.save(paths);
+            }
+            Profiles::Shared(db) => db,
+        };
+        let text = serde_json::to_string(profile).map_err(|e| CliError::Other(e.to_string()))?;
+        let mut client = connection(db).await?;
+        let fail = |e| db_error("cannot save the profile", e);
+        let tx = client.transaction().await.map_err(fail)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PROFILES_LOCK])
+            .await
+            .map_err(fail)?;
+        tx.execute(
+            "INSERT INTO b24_profiles (name, profile) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET profile = excluded.profile, updated_at = now()",
+            &[&name, &text],
+        )
+        .await
+        .map_err(fail)?;
+        tx.execute(
+            "UPDATE b24_profiles SET is_default = true WHERE name = $1
+             AND NOT EXISTS (SELECT 1 FROM b24_profiles WHERE is_default)",
+            &[&name],
+        )
+        .await
+        .map_err(fail)?;
+        tx.commit().await.map_err(fail)
+    }
+
+    /// Removes the profile `name` (no longer the default, if it was).
+    ///
+    /// # Errors
+    /// [`CliError::Other`] when it cannot be written.
+    pub async fn remove(&self, name: &str) -> CliResult {
+        let db = match self {
+            Profiles::File(paths) => {
+                let mut config = Config::load(paths)?;
+                config.profiles.remove(name);
+                if config.default.as_deref() == Some(name) {
+                    config.default = None;
+                }
+                return config.save(paths);
+            }
+            Profiles::Shared(db) => db,
+        };
+        connection(db)
+            .await?
+            .execute("DELETE FROM b24_profiles WHERE name = $1", &[&name])
+            .await
+            .map_err(|e| db_error("cannot remove the profile", e))?;
+        Ok(())
+    }
+}
+
+async fn connection(db: &Database) -> CliResult<bitrix24::postgres::deadpool_postgres::Object> {
+    db.pool()
+        .get()
+        .await
+        .map_err(|e| db_error("cannot get a connection", e))
+}

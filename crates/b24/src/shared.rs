@@ -1,0 +1,125 @@
+//! The shared store: `--store URL` or `$B24_STORE` (the flag wins), a PostgreSQL database that
+//! keeps what every `b24` process on every machine naming it shares: profiles, OAuth tokens,
+//! the request-rate and operating-time budgets, export checkpoints and import journals.
+//!
+//! It is resolved once per process ([`configure`]), connected once ([`shared_database`]), and
+//! b24's own tables (`b24_*`) are migrated with the library's runner beside its `bitrix24_*`.
+
+use crate::exit::{CliError, CliResult};
+use bitrix24::postgres::{Database, Migrations};
+use std::sync::OnceLock;
+use tokio::sync::OnceCell;
+
+/// `$B24_STORE`: the shared store's PostgreSQL URL (see the module docs).
+pub const STORE_ENV: &str = "B24_STORE";
+
+/// b24's schema: numbered SQL files, applied once each, in order. A released file is never
+/// edited: a change is a new file.
+const SCHEMA: Migrations = Migrations::new(
+    "b24_migrations",
+    // The advisory-lock key of b24's migration ("b24climg"), not the library's.
+    0x6232_3463_6c69_6d67,
+    &[
+        (1, include_str!("shared/migrations/0001_profiles.sql")),
+        (2, include_str!("shared/migrations/0002_export_checkpoints.sql")),
+        (3, include_str!("shared/migrations/0003_import_journals.sql")),
+    ],
+);
+
+/// A PostgreSQL URL; its `Debug` never shows it (it may carry a password).
+#[derive(Clone)]
+pub struct StoreUrl(String);
+
+impl std::fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreUrl(..)")
+    }
+}
+
+impl std::str::FromStr for StoreUrl {
+    type Err = String;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self(url.to_string()))
+        } else {
+            Err(format!(
+                "the store must be a postgres:// URL (the database that keeps the profiles, \
+                 tokens, budgets and checkpoints every b24 process shares; ${STORE_ENV})"
+            ))
+        }
+    }
+}
+
+static STORE: OnceLock<Option<StoreUrl>> = OnceLock::new();
+
+/// Records the store the command line named (`--store`, which clap fills from `$B24_STORE`
+/// when the flag is absent). Called once, before any command; later calls change nothing.
+pub fn configure(store: Option<StoreUrl>) {
+    let _ = STORE.set(store);
+}
+
+/// The store in use: the one [`configure`]d, else `$B24_STORE` (for code run without the
+/// command line).
+///
+/// # Errors
+/// [`CliError::Usage`] when `$B24_STORE` is set to something other than a postgres:// URL.
+fn store() -> CliResult<Option<StoreUrl>> {
+    if let Some(configured) = STORE.get() {
+        return Ok(configured.clone());
+    }
+    match std::env::var(STORE_ENV) {
+        Ok(url) if !url.trim().is_empty() => url
+            .parse::<StoreUrl>()
+            .map(Some)
+            .map_err(|e| CliError::Usage(format!("${STORE_ENV}: {e}"))),
+        _ => Ok(None),
+    }
+}
+
+/// The shared store's database, connected and migrated once per process (`None` when no
+/// store is set).
+///
+/// # Errors
+/// [`CliError::Usage`] for a URL that is not a PostgreSQL one; [`CliError::Other`] when the
+/// server cannot be reached or a schema migrated.
+pub async fn shared_database() -> CliResult<Option<Database>> {
+    static DATABASE: OnceCell<Database> = OnceCell::const_new();
+    let Some(StoreUrl(url)) = store()? else {
+        return Ok(None);
+    };
+    DATABASE
+        .get_or_try_init(|| async {
+            // Few connections: a CLI process runs a handful of calls at once, and an export
+            // or import holds one more for its job.
+            let db = Database::connect_with_pool_size(&url, 6)
+                .await
+                .map_err(|e| CliError::Other(format!("the store (${STORE_ENV}): {e}")))?;
+            db.migrate(&SCHEMA).await.map_err(|e| {
+                CliError::Other(format!("the store (${STORE_ENV}): b24's tables: {e}"))
+            })?;
+            Ok(db)
+        })
+        .await
+        .cloned()
+        .map(Some)
+}
+
+/// A database failure of b24's own tables, naming what failed (the server's message says
+/// why; no secret goes into a query's text, only into its parameters).
+pub fn db_error(what: &str, e: impl std::fmt::Display) -> CliError {
+    CliError::Other(format!("the store (${STORE_ENV}): {what}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_postgres_urls_and_never_shown() {
+        let url: StoreUrl = "postgres://u:hunter2@db/x".parse().unwrap();
+        assert!(!format!("{url:?}").contains("hunter2"));
+        assert!("mysql://db/x".parse::<StoreUrl>().is_err());
+    }
+}
