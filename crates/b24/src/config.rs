@@ -1,5 +1,6 @@
 //! Named profiles in `config.json` in the user's config directory, and the token database
 //! beside it. Both hold secrets, so both are written with mode 0600 (the config atomically).
+//! With a shared store both live in its database instead ([`crate::profiles`]).
 //!
 //! Directory: `$B24_CONFIG_DIR`, else `$XDG_CONFIG_HOME/b24`, else `$HOME/.config/b24`.
 

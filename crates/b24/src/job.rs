@@ -128,7 +128,10 @@ mod tests {
 
     #[test]
     fn the_default_name_is_the_file_name() {
-        assert_eq!(default_name(Path::new("/a/b/leads.csv")).unwrap(), "leads.csv");
+        assert_eq!(
+            default_name(Path::new("/a/b/leads.csv")).unwrap(),
+            "leads.csv"
+        );
         assert_eq!(default_name(Path::new("leads.csv")).unwrap(), "leads.csv");
         assert!(default_name(Path::new("/")).is_err());
     }

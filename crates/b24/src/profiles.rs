@@ -20,8 +20,9 @@ const PROFILES_LOCK: i64 = 0x6232_3470_726f_6600;
 pub enum Profiles {
     /// `config.json` in the config directory.
     File(Paths),
-    /// The `b24_profiles` table of the shared store.
-    Shared(Database),
+    /// The `b24_profiles` table of the shared store (the config directory only for the
+    /// hint that its profiles are not used).
+    Shared(Database, Paths),
 }
 
 impl Profiles {
@@ -31,7 +32,7 @@ impl Profiles {
     /// As [`shared_database`].
     pub async fn open(paths: &Paths) -> CliResult<Self> {
         Ok(match shared_database().await? {
-            Some(db) => Profiles::Shared(db),
+            Some(db) => Profiles::Shared(db, paths.clone()),
             None => Profiles::File(paths.clone()),
         })
     }
@@ -42,9 +43,9 @@ impl Profiles {
     /// [`CliError::Usage`] for a damaged config or row; [`CliError::Other`] when it cannot be
     /// read.
     pub async fn load(&self) -> CliResult<Config> {
-        let db = match self {
+        let (db, paths) = match self {
             Profiles::File(paths) => return Config::load(paths),
-            Profiles::Shared(db) => db,
+            Profiles::Shared(db, paths) => (db, paths),
         };
         let client = connection(db).await?;
         let rows = client
@@ -70,6 +71,9 @@ impl Profiles {
             }
             config.profiles.insert(name, profile);
         }
+        if config.profiles.is_empty() {
+            not_in_the_store(paths)?;
+        }
         Ok(config)
     }
 
@@ -88,7 +92,7 @@ impl Profiles {
                 }
                 return config.save(paths);
             }
-            Profiles::Shared(db) => db,
+            Profiles::Shared(db, _) => db,
         };
         let text = serde_json::to_string(profile).map_err(|e| CliError::Other(e.to_string()))?;
         let mut client = connection(db).await?;
@@ -128,7 +132,7 @@ impl Profiles {
                 }
                 return config.save(paths);
             }
-            Profiles::Shared(db) => db,
+            Profiles::Shared(db, _) => db,
         };
         connection(db)
             .await?
@@ -137,6 +141,27 @@ impl Profiles {
             .map_err(|e| db_error("cannot remove the profile", e))?;
         Ok(())
     }
+}
+
+/// With a store, the profiles of `config.json` are not used: when the store has none and the
+/// file has some, say so rather than "no profile configured".
+fn not_in_the_store(paths: &Paths) -> CliResult {
+    let Ok(file) = Config::load(paths) else {
+        return Ok(());
+    };
+    if file.profiles.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
+    Err(CliError::Usage(format!(
+        "the store has no profiles; {} has {} ({}), which b24 does not use with a store. Save \
+         them in the store: run `b24 --store URL auth webhook URL --name NAME` or \
+         `b24 --store URL auth login …` for each (or drop --store and $B24_STORE to use the \
+         file)",
+        paths.config_file().display(),
+        if names.len() == 1 { "one" } else { "some" },
+        names.join(", ")
+    )))
 }
 
 async fn connection(db: &Database) -> CliResult<bitrix24::postgres::deadpool_postgres::Object> {

@@ -21,12 +21,19 @@ const SCHEMA: Migrations = Migrations::new(
     0x6232_3463_6c69_6d67,
     &[
         (1, include_str!("shared/migrations/0001_profiles.sql")),
-        (2, include_str!("shared/migrations/0002_export_checkpoints.sql")),
-        (3, include_str!("shared/migrations/0003_import_journals.sql")),
+        (
+            2,
+            include_str!("shared/migrations/0002_export_checkpoints.sql"),
+        ),
+        (
+            3,
+            include_str!("shared/migrations/0003_import_journals.sql"),
+        ),
     ],
 );
 
-/// A PostgreSQL URL; its `Debug` never shows it (it may carry a password).
+/// The store's URL as given; its `Debug` never shows it (it may carry a password). Any text
+/// parses: it is checked when used, so that a mistyped URL is never echoed in an error.
 #[derive(Clone)]
 pub struct StoreUrl(String);
 
@@ -37,17 +44,29 @@ impl std::fmt::Debug for StoreUrl {
 }
 
 impl std::str::FromStr for StoreUrl {
-    type Err = String;
+    type Err = std::convert::Infallible;
 
     fn from_str(url: &str) -> Result<Self, Self::Err> {
-        let url = url.trim();
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Self(url.to_string()))
+        Ok(Self(url.trim().to_string()))
+    }
+}
+
+impl StoreUrl {
+    /// The URL when it is a PostgreSQL one; `None` when empty.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] for any other URL (without repeating it).
+    fn checked(&self) -> CliResult<Option<&str>> {
+        let url = self.0.as_str();
+        if url.is_empty() {
+            Ok(None)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Some(url))
         } else {
-            Err(format!(
-                "the store must be a postgres:// URL (the database that keeps the profiles, \
-                 tokens, budgets and checkpoints every b24 process shares; ${STORE_ENV})"
-            ))
+            Err(CliError::Usage(format!(
+                "--store (or ${STORE_ENV}) must be a postgres:// URL: the database that keeps \
+                 the profiles, tokens, budgets and checkpoints every b24 process shares"
+            )))
         }
     }
 }
@@ -64,18 +83,16 @@ pub fn configure(store: Option<StoreUrl>) {
 /// command line).
 ///
 /// # Errors
-/// [`CliError::Usage`] when `$B24_STORE` is set to something other than a postgres:// URL.
-fn store() -> CliResult<Option<StoreUrl>> {
-    if let Some(configured) = STORE.get() {
-        return Ok(configured.clone());
-    }
-    match std::env::var(STORE_ENV) {
-        Ok(url) if !url.trim().is_empty() => url
-            .parse::<StoreUrl>()
-            .map(Some)
-            .map_err(|e| CliError::Usage(format!("${STORE_ENV}: {e}"))),
-        _ => Ok(None),
-    }
+/// [`CliError::Usage`] when it is something other than a postgres:// URL.
+fn store() -> CliResult<Option<String>> {
+    let url = match STORE.get() {
+        Some(configured) => configured.clone(),
+        None => std::env::var(STORE_ENV).ok().map(StoreUrl),
+    };
+    Ok(match &url {
+        Some(url) => url.checked()?.map(str::to_string),
+        None => None,
+    })
 }
 
 /// The shared store's database, connected and migrated once per process (`None` when no
@@ -86,7 +103,7 @@ fn store() -> CliResult<Option<StoreUrl>> {
 /// server cannot be reached or a schema migrated.
 pub async fn shared_database() -> CliResult<Option<Database>> {
     static DATABASE: OnceCell<Database> = OnceCell::const_new();
-    let Some(StoreUrl(url)) = store()? else {
+    let Some(url) = store()? else {
         return Ok(None);
     };
     DATABASE
@@ -118,8 +135,15 @@ mod tests {
 
     #[test]
     fn only_postgres_urls_and_never_shown() {
-        let url: StoreUrl = "postgres://u:hunter2@db/x".parse().unwrap();
+        let url = StoreUrl("postgres://u:hunter2@db/x".into());
         assert!(!format!("{url:?}").contains("hunter2"));
-        assert!("mysql://db/x".parse::<StoreUrl>().is_err());
+        assert_eq!(url.checked().unwrap(), Some("postgres://u:hunter2@db/x"));
+        let bad = StoreUrl("mysql://u:hunter2@db/x".into());
+        let err = bad.checked().unwrap_err().to_string();
+        assert!(
+            err.contains("postgres:// URL") && !err.contains("hunter2"),
+            "{err}"
+        );
+        assert_eq!(StoreUrl(String::new()).checked().unwrap(), None);
     }
 }

@@ -105,7 +105,10 @@ pub async fn run(args: LoginArgs) -> CliResult {
         client_secret: args.client_secret.clone(),
         member_id: session.member_id().to_string(),
     };
-    Profiles::open(&paths).await?.put(&args.name, &profile).await?;
+    Profiles::open(&paths)
+        .await?
+        .put(&args.name, &profile)
+        .await?;
     answer(&mut stream, true, "").await;
     println!(
         "Logged in to {} as profile '{}' (scopes: {}).",

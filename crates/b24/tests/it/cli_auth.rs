@@ -114,9 +114,18 @@ async fn unreachable_portal_exits_5_and_b24_webhook_needs_no_config() {
     assert_eq!(v["ID"], serde_json::json!("1"));
 }
 
-/// Starts `b24 auth login` for a new app redirecting to a free port; returns the child, the
-/// authorize URL it printed, and the app's secret.
+/// Starts `b24 auth login` for a new app redirecting to a free port; returns the child and
+/// the authorize URL it printed.
 async fn start_login(cli: &Cli, secret: Option<&str>) -> (Child, String) {
+    start_login_with(cli, secret, &[]).await
+}
+
+/// [`start_login`] with more environment for the child (a shared store, say).
+pub(crate) async fn start_login_with(
+    cli: &Cli,
+    secret: Option<&str>,
+    env: &[(&str, &str)],
+) -> (Child, String) {
     let port = free_port();
     let app = cli
         .sandbox
@@ -141,6 +150,7 @@ async fn start_login(cli: &Cli, secret: Option<&str>) -> (Child, String) {
         .arg(format!("127.0.0.1:{port}"))
         .args(["--no-browser", "--name", "work", "--timeout", "60"])
         .env("B24_CLIENT_SECRET", secret.unwrap_or(&app.client_secret))
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -163,7 +173,7 @@ async fn start_login(cli: &Cli, secret: Option<&str>) -> (Child, String) {
 }
 
 /// Delivers the redirect to the listener like a browser; returns the page it answered.
-async fn deliver(location: &str) -> (u16, String) {
+pub(crate) async fn deliver(location: &str) -> (u16, String) {
     let resp = reqwest::get(location).await.expect("listener answers");
     (
         resp.status().as_u16(),
@@ -171,7 +181,7 @@ async fn deliver(location: &str) -> (u16, String) {
     )
 }
 
-async fn finish(child: Child) -> (i32, String) {
+pub(crate) async fn finish(child: Child) -> (i32, String) {
     let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
         .await
         .expect("login ends")

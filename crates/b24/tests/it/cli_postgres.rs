@@ -1,17 +1,15 @@
-//! `b24` with `$B24_STORE=postgres://…`: the tokens and the request-rate and operating-time
-//! budgets live in PostgreSQL, shared by every `b24` process. Needs the server named by
-//! `BITRIX24_TEST_POSTGRES` (`eval "$(.ci/postgres start)"`); without it these tests fail and
-//! say so.
+//! `b24` with `$B24_STORE=postgres://…` (or `--store`): the profiles, the tokens and the
+//! request-rate and operating-time budgets live in PostgreSQL, shared by every `b24` process
+//! whatever its config directory. Needs the server named by `BITRIX24_TEST_POSTGRES`
+//! (`eval "$(.ci/postgres start)"`); without it these tests fail and say so.
 
-use crate::cli_support::Cli;
+use crate::cli_auth::{deliver, finish, start_login_with};
+use crate::cli_support::{allow, command, Cli, Run};
 use bitrix24::postgres::tokio_postgres;
-use bitrix24::store::{PostgresStore, TokenRecord, TokenStore};
-use bitrix24::SecretString;
 use bitrix24_sandbox::Limits;
-use serde_json::json;
 
 /// A new empty database on the test server; its URL.
-async fn fresh_database() -> String {
+pub(crate) async fn fresh_database() -> String {
     let url = match std::env::var("BITRIX24_TEST_POSTGRES") {
         Ok(u) if !u.trim().is_empty() => u,
         _ => panic!(
@@ -36,6 +34,33 @@ async fn fresh_database() -> String {
     out.to_string()
 }
 
+/// A connection to the database at `url`, for looking at b24's tables.
+pub(crate) async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to the test database ({e})"));
+    tokio::spawn(connection);
+    client
+}
+
+/// Saves the sandbox's webhook as a profile in `store` (the config directory stays empty).
+pub(crate) async fn login_into(cli: &Cli, store: &str) {
+    let out = cli
+        .cmd()
+        .env("B24_STORE", store)
+        .args([
+            "auth",
+            "webhook",
+            &cli.sandbox.webhook_url(),
+            "--name",
+            "hook",
+        ])
+        .output()
+        .await
+        .expect("run b24");
+    assert!(out.status.success(), "{out:?}");
+}
+
 fn rand_suffix() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
@@ -52,8 +77,8 @@ fn rand_suffix() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twelve_b24_processes_sharing_a_store_get_no_503() {
     let cli = Cli::with_limits(Limits::Standard).await;
-    cli.login_webhook().await;
     let store = fresh_database().await;
+    login_into(&cli, &store).await;
     let lanes = (0..12).map(|lane| {
         let store = store.clone();
         let cli = &cli;
@@ -85,56 +110,156 @@ async fn twelve_b24_processes_sharing_a_store_get_no_503() {
     );
 }
 
-/// An OAuth profile's tokens are read from `$B24_STORE`, not from the config directory.
+/// `b24 auth login` with a store writes the profile and the tokens there and nothing in its
+/// config directory; `auth status`, `call` and `logout` find the profile from another, empty
+/// config directory through `$B24_STORE` or `--store` (which wins over the variable), and
+/// never print the app's secret.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_oauth_profiles_tokens_come_from_the_store() {
+async fn a_login_into_the_store_is_used_from_an_empty_config_directory() {
     let cli = Cli::new().await;
-    let sb = &cli.sandbox;
-    let config = json!({
-        "default": "app",
-        "profiles": {"app": {
-            "kind": "oauth", "portal": sb.url(), "oauth_server": sb.url(),
-            "client_id": sb.app().client_id, "client_secret": sb.app().client_secret,
-            "member_id": sb.member_id(),
-        }},
-    });
-    std::fs::write(cli.path("config.json"), config.to_string()).expect("config");
-    let url = fresh_database().await;
-    let pair = sb.issue_tokens(sb.app(), 1).expect("tokens");
-    let mut record = TokenRecord::new(
-        sb.member_id(),
-        SecretString::from(pair.access_token),
-        SecretString::from(pair.refresh_token),
-        i64::MAX / 2,
-    );
-    record.scope = pair.scope;
-    record.client_endpoint = sb.rest_url();
-    PostgresStore::connect(&url)
-        .await
-        .expect("store")
-        .save(&record)
-        .await
-        .expect("seed");
-    let without = cli.run(&["call", "profile"]).await;
-    assert_ne!(without.code, 0, "no tokens in the config directory");
-    let with = cli
-        .cmd()
-        .env("B24_STORE", &url)
-        .args(["call", "profile"])
-        .output()
-        .await
-        .expect("run b24");
+    let store = fresh_database().await;
+    let (child, url) = start_login_with(&cli, None, &[("B24_STORE", &store)]).await;
+    let location = allow(&url).await;
+    let (status, page) = deliver(&location).await;
+    assert_eq!(status, 200, "{page}");
+    let (code, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(cli.dir.path())
+        .expect("config dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
     assert!(
-        with.status.success(),
-        "{}",
-        String::from_utf8_lossy(&with.stderr)
+        left.is_empty(),
+        "the config directory stays empty: {left:?}"
     );
-    let bad = cli
+    // The row keeps the profile as config.json would, the secret included.
+    let rows = connect(&store)
+        .await
+        .query("SELECT name, profile, is_default FROM b24_profiles", &[])
+        .await
+        .expect("profiles");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get::<_, String>(0), "work");
+    assert!(
+        rows[0].get::<_, bool>(2),
+        "the first profile is the default"
+    );
+    let profile: serde_json::Value =
+        serde_json::from_str(&rows[0].get::<_, String>(1)).expect("profile JSON");
+    let secret = profile["client_secret"]
+        .as_str()
+        .expect("secret")
+        .to_string();
+    assert!(!secret.is_empty());
+
+    let elsewhere = tempfile::tempdir().expect("another config dir");
+    let run = |args: &[&str], env_store: Option<&str>| {
+        let mut cmd = command(elsewhere.path());
+        if let Some(s) = env_store {
+            cmd.env("B24_STORE", s);
+        }
+        let out = cmd.args(args).output();
+        async move {
+            let out = out.await.expect("run b24");
+            Run {
+                code: out.status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }
+        }
+    };
+    let status = run(&["auth", "status"], Some(&store)).await.expect_code(0);
+    assert!(
+        status.stdout.contains("Profile: work (default)"),
+        "{status:?}"
+    );
+    assert!(
+        status.stdout.contains("Kind:    OAuth application"),
+        "{status:?}"
+    );
+    assert!(status.stdout.contains("Scopes:  crm,user"), "{status:?}");
+    assert!(!status.stdout.contains(&secret) && !status.stderr.contains(&secret));
+    // --store wins over the variable (here naming a server nobody listens on).
+    let nowhere = "postgres://nobody@127.0.0.1:1/none";
+    let call = run(&["--store", &store, "call", "profile"], Some(nowhere))
+        .await
+        .expect_code(0);
+    let me: serde_json::Value = serde_json::from_str(&call.stdout).expect("JSON");
+    assert_eq!(me["ID"], serde_json::json!("1"), "{call:?}");
+    // Without the store, the empty directory has no profile.
+    let none = run(&["auth", "status"], None).await.expect_code(3);
+    assert!(none.stderr.contains("no profile configured"), "{none:?}");
+    // A store that is not PostgreSQL is refused without being repeated.
+    let bad = run(&["call", "profile"], Some("mysql://root:hunter2@db/x"))
+        .await
+        .expect_code(2);
+    assert!(bad.stderr.contains("postgres:// URL"), "{bad:?}");
+    assert!(!bad.stderr.contains("hunter2"), "{bad:?}");
+    // Logging out from there removes the profile and its tokens from the store.
+    run(&["auth", "logout"], Some(&store)).await.expect_code(0);
+    let gone = run(&["auth", "status"], Some(&store)).await.expect_code(3);
+    assert!(gone.stderr.contains("no profile configured"), "{gone:?}");
+    let tokens: i64 = connect(&store)
+        .await
+        .query_one("SELECT count(*) FROM bitrix24_tokens", &[])
+        .await
+        .expect("tokens")
+        .get(0);
+    assert_eq!(tokens, 0, "logout removes the tokens");
+}
+
+/// A webhook profile saved with a store is found from an empty config directory, and the
+/// webhook's secret is in no output.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_profile_in_the_store_serves_list_from_another_directory() {
+    let cli = Cli::new().await;
+    cli.seed(3);
+    let store = fresh_database().await;
+    let url = cli.sandbox.webhook_url();
+    let secret = cli.sandbox.webhook().secret.clone();
+    let saved = cli
         .cmd()
-        .env("B24_STORE", "mysql://nope")
+        .args(["--store", &store, "auth", "webhook", &url, "--name", "hook"])
+        .output()
+        .await
+        .expect("run b24");
+    assert!(saved.status.success(), "{saved:?}");
+    assert!(!cli.path("config.json").exists());
+    // A profile in config.json is not used with a store, and the error says where it is.
+    let file_only = Cli::new().await;
+    file_only.login_webhook().await;
+    let other_store = fresh_database().await;
+    let out = file_only
+        .cmd()
+        .env("B24_STORE", &other_store)
         .args(["call", "profile"])
         .output()
         .await
         .expect("run b24");
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("postgres:// URL"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("config.json") && stderr.contains("hook") && stderr.contains("--store"),
+        "{stderr}"
+    );
+    let elsewhere = tempfile::tempdir().expect("another config dir");
+    let out = command(elsewhere.path())
+        .env("B24_STORE", &store)
+        .args(["list", "lead", "--select", "ID"])
+        .output()
+        .await
+        .expect("run b24");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    let status = command(elsewhere.path())
+        .env("B24_STORE", &store)
+        .args(["auth", "status"])
+        .output()
+        .await
+        .expect("run b24");
+    let shown = String::from_utf8_lossy(&status.stdout);
+    assert!(shown.contains("Profile: hook (default)"), "{shown}");
+    assert!(!shown.contains(&secret) && !stderr.contains(&secret));
 }

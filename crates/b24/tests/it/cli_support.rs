@@ -119,6 +119,7 @@ pub fn command(dir: &Path) -> Command {
         .env_remove("B24_WEBHOOK")
         .env_remove("B24_PROFILE")
         .env_remove("B24_CLIENT_SECRET")
+        .env_remove("B24_STORE")
         .env_remove("RUST_LOG")
         .kill_on_drop(true);
     c

@@ -9,6 +9,7 @@ mod cli_export;
 mod cli_import;
 mod cli_pipe;
 mod cli_postgres;
+mod cli_postgres_jobs;
 mod cli_support;
 mod demo;
 mod login_browser;

@@ -79,7 +79,7 @@ pub(super) async fn open(
     store: &CheckpointStore,
     fresh: Checkpoint,
 ) -> CliResult<(Checkpoint, File)> {
-    let saved = store.load().await?;
+    let saved: Option<Checkpoint> = store.load().await?;
     let Some(saved) = saved else {
         let file = File::create(path).map_err(|e| io_error(path, e))?;
         return Ok((fresh, file));

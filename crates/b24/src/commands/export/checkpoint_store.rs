@@ -3,12 +3,15 @@
 //! commit), keyed by the job (see [`crate::job`]) so that a run on another machine or from
 //! another directory resumes it. Either way a checkpoint is saved only after the file data it
 //! covers is synced, so a crash at any moment leaves a checkpoint the file agrees with.
+//!
+//! The store keeps a checkpoint's JSON and knows nothing of its fields.
 
-use super::checkpoint::Checkpoint;
 use crate::exit::{CliError, CliResult};
 use crate::files::{atomic_write, io_error, sibling};
 use crate::job::{default_name, SharedJob};
 use crate::shared::{db_error, shared_database};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 /// The checkpoint of one export.
@@ -17,7 +20,7 @@ pub enum CheckpointStore {
     /// `FILE.checkpoint`.
     File(PathBuf),
     /// The job's row in the shared store.
-    Shared(SharedJob),
+    Shared(Box<SharedJob>),
 }
 
 impl CheckpointStore {
@@ -35,16 +38,15 @@ impl CheckpointStore {
             Some(name) => name.to_string(),
             None => default_name(output)?,
         };
-        Ok(CheckpointStore::Shared(
-            SharedJob::claim(&db, "export", portal, &name).await?,
-        ))
+        let job = SharedJob::claim(&db, "export", portal, &name).await?;
+        Ok(CheckpointStore::Shared(Box::new(job)))
     }
 
     /// The saved checkpoint, if any.
     ///
     /// # Errors
     /// [`CliError::Usage`] when it is damaged; [`CliError::Other`] when it cannot be read.
-    pub async fn load(&self) -> CliResult<Option<Checkpoint>> {
+    pub async fn load<C: DeserializeOwned>(&self) -> CliResult<Option<C>> {
         let bytes = match self {
             CheckpointStore::File(path) => match std::fs::read(path) {
                 Ok(bytes) => bytes,
@@ -80,7 +82,7 @@ impl CheckpointStore {
     ///
     /// # Errors
     /// [`CliError::Other`] when it cannot be written.
-    pub async fn save(&self, ckpt: &Checkpoint) -> CliResult {
+    pub async fn save<C: Serialize>(&self, ckpt: &C) -> CliResult {
         let text = serde_json::to_string(ckpt).map_err(|e| CliError::Other(e.to_string()))?;
         match self {
             CheckpointStore::File(path) => atomic_write(path, text.as_bytes()),

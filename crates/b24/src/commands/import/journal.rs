@@ -67,7 +67,6 @@ impl Journal {
         Ok(journal)
     }
 
-
     fn apply(&mut self, i: usize, line: &str) -> CliResult {
         let mut parts = line.split_whitespace();
         let bad = || {

@@ -23,7 +23,7 @@ pub enum JournalLog {
         file: File,
     },
     /// The job's rows in the shared store.
-    Shared(SharedJob),
+    Shared(Box<SharedJob>),
 }
 
 impl JournalLog {
@@ -41,9 +41,8 @@ impl JournalLog {
             Some(name) => name.to_string(),
             None => default_name(input)?,
         };
-        Ok(JournalLog::Shared(
-            SharedJob::claim(&db, "import", portal, &name).await?,
-        ))
+        let job = SharedJob::claim(&db, "import", portal, &name).await?;
+        Ok(JournalLog::Shared(Box::new(job)))
     }
 
     /// The journal file at `path`.
