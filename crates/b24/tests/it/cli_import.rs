@@ -236,6 +236,7 @@ async fn an_import_killed_with_batches_in_flight_adds_every_row_exactly_once_on_
     // separate processes share a budget only through a shared store.)
     assert_eq!(cli.sandbox.refused_by_rate_limit(), 0);
     cli.sandbox.clear_faults();
+    portal_done_with_the_dead_run(&cli).await;
     cli.run(&["import", "lead", &path]).await.expect_code(0);
     let titles: Vec<String> = {
         let portal = cli.sandbox.portal();
@@ -250,6 +251,22 @@ async fn an_import_killed_with_batches_in_flight_adds_every_row_exactly_once_on_
     assert_eq!(distinct.len(), titles.len(), "no row added twice");
     assert_eq!(titles.len(), rows, "every row added");
     assert!((0..rows).all(|i| distinct.contains(&format!("Row {i}"))));
+}
+
+/// Waits until the portal has finished the batches a killed run left in flight: a portal goes
+/// on executing a request whose client died (the sandbox too: it sleeps the injected latency,
+/// then executes), and a re-run that looked up its rows in doubt before the portal created
+/// them would send them again. Done when the lead count has not moved for a second (no new
+/// request comes from a dead process, so the count only moves while old ones finish).
+pub(crate) async fn portal_done_with_the_dead_run(cli: &Cli) {
+    let mut last = cli.lead_count();
+    let mut still = 0;
+    while still < 10 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let now = cli.lead_count();
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+    }
 }
 
 /// Rows a journal records as sent and as answered (added, refused or duplicate).

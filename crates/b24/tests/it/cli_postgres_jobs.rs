@@ -4,6 +4,7 @@
 //! directory, as on another machine — resumes the job with every row exactly once. A second
 //! process cannot run a job while one runs it. Needs `BITRIX24_TEST_POSTGRES` (fails without).
 
+use crate::cli_import::portal_done_with_the_dead_run;
 use crate::cli_postgres::{connect, fresh_database, login_into};
 use crate::cli_support::{command, Cli};
 use bitrix24_sandbox::{FaultConfig, Limits};
@@ -211,6 +212,7 @@ async fn a_killed_import_is_finished_by_another_process_with_every_row_once() {
         "no journal file beside the input"
     );
     cli.sandbox.clear_faults();
+    portal_done_with_the_dead_run(&cli).await;
     // "Another machine": its own copy of the file under the same name, its own empty config
     // directory, its own working directory.
     let second_machine = tempfile::tempdir().expect("dir");
