@@ -283,7 +283,7 @@ impl SandboxBuilder {
                 })
             }
         };
-        fleet.register(&portal, &url);
+        fleet.register(&portal, &url, primary);
         if primary {
             fleet.set_starter(starter(template.clone()));
         }

@@ -7,14 +7,14 @@
 use crate::auth::{apps, oauth};
 use crate::config::Limits;
 use crate::faults::FaultConfig;
-use crate::fleet::Fleet;
+use crate::fleet::{Fleet, RemoveError};
 use crate::state::Portal;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -37,6 +37,7 @@ fn routes() -> Router<Arc<Portal>> {
         .route("/_sandbox/seed/leads", post(seed_leads))
         .route("/_sandbox/stats", get(stats).delete(reset_stats))
         .route("/_sandbox/portals", get(list_portals).post(add_portal))
+        .route("/_sandbox/portals/{key}", delete(remove_portal))
 }
 
 /// The admin routes with the key guard applied.
@@ -367,7 +368,7 @@ struct NewPortal {
 /// `POST /_sandbox/portals` (body optional, `{"limits": "standard"}`): starts another portal
 /// in this fleet, on its own port, with this portal's settings (address, admin key, TLS) and
 /// its own data, domain, member id, webhook and app. It runs until the fleet's first portal
-/// stops.
+/// stops or `DELETE /_sandbox/portals/{member_id}` removes it.
 async fn add_portal(fleet: Option<Extension<Arc<Fleet>>>, body: axum::body::Bytes) -> Response {
     let Some(Extension(fleet)) = fleet else {
         return bad("this sandbox was started without a fleet; start it with the builder");
@@ -404,6 +405,38 @@ async fn add_portal(fleet: Option<Extension<Arc<Fleet>>>, body: axum::body::Byte
         },
     });
     Json(answer).into_response()
+}
+
+/// `DELETE /_sandbox/portals/{member_id or domain}`: stops a portal `POST /_sandbox/portals`
+/// started and frees its data; 404 for a portal the fleet does not have, 409 for one the
+/// admin API may not stop (the primary, one started in-process, the portal asked).
+async fn remove_portal(
+    State(p): State<Arc<Portal>>,
+    fleet: Option<Extension<Arc<Fleet>>>,
+    Path(key): Path<String>,
+) -> Response {
+    let Some(Extension(fleet)) = fleet else {
+        return bad("this sandbox was started without a fleet; start it with the builder");
+    };
+    match fleet.remove_portal(&key, &p).await {
+        Ok(gone) => Json(json!({
+            "deleted": {"url": gone.url, "domain": gone.domain, "member_id": gone.member_id},
+        }))
+        .into_response(),
+        Err(e) => {
+            let (status, code) = match e {
+                RemoveError::Unknown(_) => (StatusCode::NOT_FOUND, "SANDBOX_NOT_FOUND"),
+                RemoveError::Primary(_) | RemoveError::Answering(_) | RemoveError::NotOwned(_) => {
+                    (StatusCode::CONFLICT, "SANDBOX_CONFLICT")
+                }
+            };
+            (
+                status,
+                Json(json!({"error": code, "error_description": e.to_string()})),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn reset_stats(State(p): State<Arc<Portal>>) -> Json<Value> {

@@ -300,3 +300,102 @@ async fn the_admin_api_starts_and_lists_portals() {
         "the portal started through the admin API stopped with the first one"
     );
 }
+
+/// Sends an admin call with the key `k3y`; answers the status and the JSON body.
+async fn admin(method: reqwest::Method, url: String) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .request(method, url)
+        .header("X-Sandbox-Key", "k3y")
+        .send()
+        .await
+        .expect("request");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("a JSON answer"))
+}
+
+fn listed_member_ids(listed: &Value) -> Vec<&str> {
+    listed["portals"]
+        .as_array()
+        .expect("portals")
+        .iter()
+        .filter_map(|p| p["member_id"].as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_portal_added_through_the_admin_api_is_deleted_by_member_id_or_domain() {
+    use reqwest::Method;
+    let first = Sandbox::builder()
+        .admin_key("k3y")
+        .start()
+        .await
+        .expect("sandbox starts");
+    let base = first.url().to_string();
+    let (_, a) = admin(Method::POST, format!("{base}/_sandbox/portals")).await;
+    let (_, b) = admin(Method::POST, format!("{base}/_sandbox/portals")).await;
+    let a_url = a["url"].as_str().expect("url").to_string();
+    let a_id = a["member_id"].as_str().expect("member_id").to_string();
+    let b_domain = b["domain"].as_str().expect("domain").to_string();
+    reqwest::get(format!("{a_url}/rest/server.time"))
+        .await
+        .expect("the added portal answers");
+
+    let (status, gone) = admin(Method::DELETE, format!("{base}/_sandbox/portals/{a_id}")).await;
+    assert_eq!(status, 200, "{gone}");
+    assert_eq!(gone["deleted"]["url"], a_url.as_str());
+    assert!(
+        reqwest::get(format!("{a_url}/rest/server.time"))
+            .await
+            .is_err(),
+        "the deleted portal stopped listening"
+    );
+    let (status, gone) = admin(
+        Method::DELETE,
+        format!("{base}/_sandbox/portals/{b_domain}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{gone}");
+    assert_eq!(gone["deleted"]["member_id"], b["member_id"]);
+    let (_, listed) = admin(Method::GET, format!("{base}/_sandbox/portals")).await;
+    assert_eq!(listed_member_ids(&listed), [first.member_id()]);
+
+    let (status, again) = admin(Method::DELETE, format!("{base}/_sandbox/portals/{a_id}")).await;
+    assert_eq!(status, 404, "{again}");
+    assert_eq!(again["error"], "SANDBOX_NOT_FOUND");
+    assert!(again["error_description"]
+        .as_str()
+        .is_some_and(|d| d.contains(&a_id)));
+
+    let primary = first.member_id().to_string();
+    let (status, refused) =
+        admin(Method::DELETE, format!("{base}/_sandbox/portals/{primary}")).await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["error_description"]
+            .as_str()
+            .is_some_and(|d| d.contains("primary portal") && d.contains("cannot be deleted")),
+        "{refused}"
+    );
+
+    // A portal started in-process belongs to its handle, and a portal cannot delete itself.
+    let joined = first.add_portal().await.expect("joined");
+    let (status, refused) = admin(
+        Method::DELETE,
+        format!("{base}/_sandbox/portals/{}", joined.member_id()),
+    )
+    .await;
+    assert_eq!(status, 409, "{refused}");
+    let (_, c) = admin(Method::POST, format!("{base}/_sandbox/portals")).await;
+    let c_url = c["url"].as_str().expect("url");
+    let c_id = c["member_id"].as_str().expect("member_id");
+    let (status, refused) = admin(Method::DELETE, format!("{c_url}/_sandbox/portals/{c_id}")).await;
+    assert_eq!(status, 409, "{refused}");
+    let (_, listed) = admin(Method::GET, format!("{base}/_sandbox/portals")).await;
+    assert_eq!(
+        listed_member_ids(&listed),
+        [first.member_id(), joined.member_id(), c_id]
+    );
+    reqwest::get(format!("{c_url}/rest/server.time"))
+        .await
+        .expect("the refused portals still answer");
+}
