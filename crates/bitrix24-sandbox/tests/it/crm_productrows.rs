@@ -1,13 +1,9 @@
 //! Product rows: `crm.item.productrow.*` and the legacy `crm.{deal,lead}.productrows.*`
 //! (orders-timeline.md §1, checklist §9 items 1-4).
 
+use crate::common::orders::{add_deal, add_row, list_rows};
 use crate::common::{post_form, post_json, sandbox};
 use serde_json::{json, Value};
-
-async fn new_deal(url: &str, fields: Value) -> i64 {
-    let r = post_json(url, "crm.deal.add", &json!({ "fields": fields })).await;
-    r.result().as_i64().expect("deal id")
-}
 
 fn close(v: &Value, want: f64) -> bool {
     v.as_f64().is_some_and(|f| (f - want).abs() < 0.02)
@@ -18,12 +14,12 @@ fn close(v: &Value, want: f64) -> bool {
 async fn row_lifecycle_and_answer_shapes() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "Order 1"})).await;
-    let added = post_json(
+    let deal = add_deal(&url, json!({"TITLE": "Order 1"})).await;
+    let added = add_row(
         &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": deal, "productName": "Chair",
-            "price": 100, "quantity": 2}}),
+        "D",
+        deal,
+        json!({"productName": "Chair", "price": 100, "quantity": 2}),
     )
     .await;
     let row = added.result()["productRow"].clone();
@@ -44,12 +40,7 @@ async fn row_lifecycle_and_answer_shapes() {
         "get has storeId"
     );
 
-    let list = post_json(
-        &url,
-        "crm.item.productrow.list",
-        &json!({"filter": {"=ownerType": "D", "=ownerId": deal}}),
-    )
-    .await;
+    let list = list_rows(&url, "D", deal).await;
     assert_eq!(
         list.result()["productRows"].as_array().map(Vec::len),
         Some(1)
@@ -80,14 +71,9 @@ async fn row_lifecycle_and_answer_shapes() {
 async fn owner_errors() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
+    let deal = add_deal(&url, json!({"TITLE": "x"})).await;
     for code in ["ZZ", "I", "C", ""] {
-        let r = post_json(
-            &url,
-            "crm.item.productrow.add",
-            &json!({"fields": {"ownerType": code, "ownerId": deal, "price": 1}}),
-        )
-        .await;
+        let r = add_row(&url, code, deal, json!({"price": 1})).await;
         assert_eq!(
             r.error(),
             (400, "ENTITY_TYPE_NOT_SUPPORTED"),
@@ -95,12 +81,7 @@ async fn owner_errors() {
             r.text
         );
     }
-    let r = post_json(
-        &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "d", "ownerId": deal + 100, "price": 1}}),
-    )
-    .await;
+    let r = add_row(&url, "d", deal + 100, json!({"price": 1})).await;
     assert_eq!(r.error(), (400, "OWNER_NOT_FOUND"));
     assert_eq!(r.body["error_description"], json!("Owner was not found"));
     let r = post_json(
@@ -135,7 +116,7 @@ async fn owner_errors() {
 async fn set_replaces_all_rows() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
+    let deal = add_deal(&url, json!({"TITLE": "x"})).await;
     let set = |rows: Value| {
         let url = url.clone();
         async move {
@@ -156,12 +137,7 @@ async fn set_replaces_all_rows() {
         .unwrap_or_default();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["productName"], json!("C"));
-    let list = post_json(
-        &url,
-        "crm.item.productrow.list",
-        &json!({"filter": {"=ownerType": "D", "=ownerId": deal}}),
-    )
-    .await;
+    let list = list_rows(&url, "D", deal).await;
     assert_eq!(list.body["total"], json!(1));
 }
 
@@ -170,7 +146,7 @@ async fn set_replaces_all_rows() {
 async fn list_requires_prefixed_owner_keys() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
+    let deal = add_deal(&url, json!({"TITLE": "x"})).await;
     let r = post_json(
         &url,
         "crm.item.productrow.list",
@@ -206,13 +182,8 @@ async fn list_requires_prefixed_owner_keys() {
 async fn update_with_nothing_updatable() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
-    let added = post_json(
-        &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": deal, "price": 10}}),
-    )
-    .await;
+    let deal = add_deal(&url, json!({"TITLE": "x"})).await;
+    let added = add_row(&url, "D", deal, json!({"price": 10})).await;
     let id = added.result()["productRow"]["id"].clone();
     let r = post_json(
         &url,
@@ -232,13 +203,14 @@ async fn update_with_nothing_updatable() {
 async fn computed_prices_and_catalog_name() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
-    let r = post_json(
+    let deal = add_deal(&url, json!({"TITLE": "x"})).await;
+    let r = add_row(
         &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": deal, "productName": "TV",
-            "price": 80000, "taxRate": 20, "taxIncluded": "Y", "discountTypeId": 2,
-            "discountRate": 20, "priceNetto": 1, "priceBrutto": 1, "priceExclusive": 1}}),
+        "D",
+        deal,
+        json!({"productName": "TV", "price": 80000, "taxRate": 20, "taxIncluded": "Y",
+            "discountTypeId": 2, "discountRate": 20, "priceNetto": 1, "priceBrutto": 1,
+            "priceExclusive": 1}),
     )
     .await;
     let row = &r.result()["productRow"];
@@ -248,11 +220,11 @@ async fn computed_prices_and_catalog_name() {
     assert!(close(&row["discountSum"], 16666.67), "{row}");
     assert_eq!(row["taxIncluded"], json!("Y"));
 
-    let r = post_json(
+    let r = add_row(
         &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": deal, "price": 90,
-            "discountTypeId": 1, "discountSum": 10}}),
+        "D",
+        deal,
+        json!({"price": 90, "discountTypeId": 1, "discountSum": 10}),
     )
     .await;
     let row = &r.result()["productRow"];
@@ -266,11 +238,11 @@ async fn computed_prices_and_catalog_name() {
     )
     .await;
     let product_id = product.result()["element"]["id"].clone();
-    let r = post_json(
+    let r = add_row(
         &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": deal, "productId": product_id,
-            "price": 5}}),
+        "D",
+        deal,
+        json!({"productId": product_id, "price": 5}),
     )
     .await;
     let row = &r.result()["productRow"];
@@ -285,31 +257,21 @@ async fn computed_prices_and_catalog_name() {
 async fn refused_discount_and_unreadable_price() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
-    let r = post_json(
+    let deal = add_deal(&url, json!({"TITLE": "x"})).await;
+    let r = add_row(
         &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": deal, "price": 10,
-            "discountTypeId": 2, "discountRate": 100}}),
+        "D",
+        deal,
+        json!({"price": 10, "discountTypeId": 2, "discountRate": 100}),
     )
     .await;
     assert_eq!(
         r.error(),
         (400, "CRM_PRODUCTROW_NORMALIZATION_DISCOUNT_SUM_REQUIRED")
     );
-    let r = post_json(
-        &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": deal, "price": "abc"}}),
-    )
-    .await;
+    let r = add_row(&url, "D", deal, json!({"price": "abc"})).await;
     assert_eq!(r.result()["productRow"]["price"], json!(0.0));
-    let r = post_json(
-        &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": deal, "productName": "no price"}}),
-    )
-    .await;
+    let r = add_row(&url, "D", deal, json!({"productName": "no price"})).await;
     assert_eq!(
         r.result()["productRow"]["price"],
         json!(0.0),
@@ -329,7 +291,7 @@ async fn opportunity(url: &str, deal: i64) -> Value {
 async fn opportunity_follows_the_rows_unless_manual() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "x", "OPPORTUNITY": 5})).await;
+    let deal = add_deal(&url, json!({"TITLE": "x", "OPPORTUNITY": 5})).await;
     let r = post_json(
         &url,
         "crm.item.productrow.set",
@@ -353,18 +315,14 @@ async fn opportunity_follows_the_rows_unless_manual() {
         .result();
     assert_eq!(opportunity(&url, deal).await, json!("50.50"));
 
-    let manual = new_deal(
+    let manual = add_deal(
         &url,
         json!({"TITLE": "m", "OPPORTUNITY": 7, "IS_MANUAL_OPPORTUNITY": "Y"}),
     )
     .await;
-    post_json(
-        &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": manual, "price": 100}}),
-    )
-    .await
-    .result();
+    add_row(&url, "D", manual, json!({"price": 100}))
+        .await
+        .result();
     assert_eq!(opportunity(&url, manual).await, json!("7.00"));
     let item = post_json(
         &url,
@@ -381,14 +339,10 @@ async fn opportunity_follows_the_rows_unless_manual() {
 async fn typed_amount_is_replaced_unless_manual() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
-    post_json(
-        &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": deal, "price": 40, "quantity": 2}}),
-    )
-    .await
-    .result();
+    let deal = add_deal(&url, json!({"TITLE": "x"})).await;
+    add_row(&url, "D", deal, json!({"price": 40, "quantity": 2}))
+        .await
+        .result();
     post_json(
         &url,
         "crm.deal.update",
@@ -420,7 +374,7 @@ async fn typed_amount_is_replaced_unless_manual() {
 async fn legacy_methods_share_the_rows() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
+    let deal = add_deal(&url, json!({"TITLE": "x"})).await;
     let r = post_json(
         &url,
         "crm.deal.productrows.set",
@@ -471,12 +425,7 @@ async fn legacy_methods_share_the_rows() {
     let got = post_json(&url, "crm.lead.productrows.get", &json!({"id": lead})).await;
     assert_eq!(got.result()[0]["OWNER_TYPE"], json!("L"));
     assert_eq!(got.result()[0]["PRICE"], json!(3.5));
-    let r = post_json(
-        &url,
-        "crm.item.productrow.list",
-        &json!({"filter": {"=ownerType": "L", "=ownerId": lead}}),
-    )
-    .await;
+    let r = list_rows(&url, "L", lead).await;
     assert_eq!(r.body["total"], json!(1));
 }
 
@@ -498,7 +447,7 @@ async fn legacy_errors() {
     )
     .await;
     assert_eq!(r.body["error_description"], json!("Not found"));
-    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
+    let deal = add_deal(&url, json!({"TITLE": "x"})).await;
     let r = post_json(
         &url,
         "crm.deal.productrows.set",
@@ -532,13 +481,8 @@ async fn legacy_errors() {
 async fn rows_go_with_their_deal() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let deal = new_deal(&url, json!({"TITLE": "x"})).await;
-    let added = post_json(
-        &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": deal, "price": 1}}),
-    )
-    .await;
+    let deal = add_deal(&url, json!({"TITLE": "x"})).await;
+    let added = add_row(&url, "D", deal, json!({"price": 1})).await;
     let id = added.result()["productRow"]["id"].clone();
     post_json(&url, "crm.deal.delete", &json!({"id": deal}))
         .await

@@ -2,23 +2,16 @@
 //! 12).
 
 use crate::common::events::{app_with, call, receiver, token};
+use crate::common::orders::{add_deal, add_row};
 use crate::common::{post_json, sandbox};
 use serde_json::{json, Value};
-
-async fn deal(url: &str) -> i64 {
-    post_json(url, "crm.deal.add", &json!({"fields": {"TITLE": "Order"}}))
-        .await
-        .result()
-        .as_i64()
-        .expect("deal id")
-}
 
 /// §9.7: lowercase `fields`, names as ENTITY_TYPE, the int id, the UPPER map, a bare list.
 #[tokio::test]
 async fn comment_lifecycle() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let d = deal(&url).await;
+    let d = add_deal(&url, json!({"TITLE": "Order"})).await;
     let r = post_json(
         &url,
         "crm.timeline.comment.add",
@@ -72,7 +65,7 @@ async fn comment_lifecycle() {
 async fn comment_errors() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let d = deal(&url).await;
+    let d = add_deal(&url, json!({"TITLE": "Order"})).await;
     let r = post_json(
         &url,
         "crm.timeline.comment.add",
@@ -130,7 +123,7 @@ async fn comment_errors() {
 async fn log_messages() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let d = deal(&url).await;
+    let d = add_deal(&url, json!({"TITLE": "Order"})).await;
     let mut ids = Vec::new();
     for i in 0..12 {
         let r = post_json(
@@ -218,7 +211,7 @@ async fn log_messages() {
 async fn todo_shows_up_as_an_activity() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let d = deal(&url).await;
+    let d = add_deal(&url, json!({"TITLE": "Order"})).await;
     let r = post_json(
         &url,
         "crm.activity.todo.add",
@@ -270,7 +263,7 @@ async fn todo_shows_up_as_an_activity() {
 async fn todo_errors() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let d = deal(&url).await;
+    let d = add_deal(&url, json!({"TITLE": "Order"})).await;
     let r = post_json(
         &url,
         "crm.activity.todo.add",
@@ -333,7 +326,7 @@ fn id_of(form: &Value) -> Option<String> {
 async fn events_of_the_order_flow() {
     let sb = sandbox().await;
     let url = sb.webhook_url();
-    let d = deal(&url).await;
+    let d = add_deal(&url, json!({"TITLE": "Order"})).await;
     let mut rx = receiver(200).await;
     for (event, path) in [
         ("ONCRMTIMELINECOMMENTADD", "/comment"),
@@ -366,13 +359,7 @@ async fn events_of_the_order_flow() {
     let got = rx.next(5).await.expect("activity event");
     assert_eq!(got.get(&["event"]), Some("ONCRMACTIVITYADD"));
     assert_eq!(id_of(&got.form), Some(todo.result()["id"].to_string()));
-    post_json(
-        &url,
-        "crm.item.productrow.add",
-        &json!({"fields": {"ownerType": "D", "ownerId": d, "price": 1}}),
-    )
-    .await
-    .result();
+    add_row(&url, "D", d, json!({"price": 1})).await.result();
     let got = rx.next(5).await.expect("deal update event");
     assert_eq!(got.get(&["event"]), Some("ONCRMDEALUPDATE"));
     assert_eq!(id_of(&got.form), Some(d.to_string()));

@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod events;
+pub mod orders;
 
 use bitrix24_sandbox::{Limits, Sandbox};
 use serde_json::Value;
