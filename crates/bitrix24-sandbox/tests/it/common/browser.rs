@@ -1,7 +1,9 @@
-//! A real headless browser for the inspector tests: Debian's chromium driven through
-//! chromedriver's WebDriver HTTP API (the approach of `crates/b24/tests/it/login_browser.rs`).
-//! Chromium and chromedriver are required: without them a test fails, never skips, and says
-//! how to install them (`.ci/run` installs them).
+//! A real headless browser for tests: Debian's chromium driven through chromedriver's
+//! WebDriver HTTP API. Its one home: the sandbox's inspector tests use it as `common::browser`,
+//! and `b24`'s login test (`crates/b24/tests/it/login_browser.rs`) includes this file by
+//! `#[path]`, so it names nothing of either test crate. Chromium and chromedriver are
+//! required: without them a test fails, never skips, and says how to install them (`.ci/run`
+//! installs them).
 
 use serde_json::{json, Value};
 use std::net::TcpListener;
@@ -31,10 +33,16 @@ pub fn require_browser() -> PathBuf {
         (true, false) => "chromedriver is",
         _ => "chromium is",
     };
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "{missing} missing in CI: .ci/run must install them \
+             (apt-get install -y chromium chromium-driver)"
+        );
+    }
     panic!(
-        "{missing} missing: the inspector's browser tests drive a real headless browser. \
-         Install them with `sudo apt-get update && sudo apt-get install -y chromium \
-         chromium-driver` (Debian/Ubuntu; .ci/run does this), then run the tests again"
+        "{missing} missing: this test drives a real headless browser. Install them with \
+         `sudo apt-get update && sudo apt-get install -y chromium chromium-driver` \
+         (Debian/Ubuntu; .ci/run does this), then run the tests again"
     );
 }
 
@@ -94,6 +102,7 @@ impl WebDriver {
             "--no-sandbox".into(),
             "--disable-gpu".into(),
             "--disable-dev-shm-usage".into(),
+            "--disable-quic".into(),
             "--disable-background-networking".into(),
             "--disable-component-update".into(),
             "--disable-sync".into(),
@@ -118,6 +127,7 @@ impl WebDriver {
         }
     }
 
+    /// One WebDriver command; returns `value` or fails with the driver's error.
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(b) = body {
