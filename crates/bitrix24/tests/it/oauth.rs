@@ -2,7 +2,7 @@
 //! refresh after `expired_token` and ahead of expiry, and the failures that need a person.
 
 use crate::oauth_support;
-use crate::oauth_support::{app, app_with, consent, profile, seed, used_refresh_tokens};
+use crate::oauth_support::{app, app_with, profile, seed, used_refresh_tokens};
 use bitrix24::auth::{parse_redirect, OAuthSession, State};
 use bitrix24::store::{MemoryStore, TokenStore};
 use bitrix24::{ApiErrorCode, Client, ErrorKind, RateLimits};
@@ -23,7 +23,7 @@ async fn the_whole_flow_from_consent_to_a_call() {
     let sb = sandbox().await;
     let app = app(&sb);
     let state = State::new();
-    let location = consent(&app, &state).await;
+    let location = sb.consent(&app, &state, 1).await.expect("consent");
     let redirect = parse_redirect(&location, &state).expect("redirect");
     assert_eq!(redirect.member_id, sb.member_id());
     assert_eq!(redirect.domain, sb.domain());
@@ -68,7 +68,10 @@ async fn the_whole_flow_from_consent_to_a_call() {
 #[tokio::test]
 async fn a_forged_redirect_is_refused() {
     let sb = sandbox().await;
-    let location = consent(&app(&sb), &State::new()).await;
+    let location = sb
+        .consent(&app(&sb), &State::new(), 1)
+        .await
+        .expect("consent");
     let e = parse_redirect(&location, &State::new()).expect_err("other state");
     assert_eq!(e.kind(), ErrorKind::OAuthRedirect);
 }
@@ -217,7 +220,8 @@ async fn nothing_secret_in_debug() {
     let session = OAuthSession::new(app.clone(), store, sb.member_id());
     let token = session.access_token().await.expect("token");
     let state = State::new();
-    let redirect = parse_redirect(&consent(&app, &state).await, &state).expect("redirect");
+    let redirect = parse_redirect(&sb.consent(&app, &state, 1).await.expect("consent"), &state)
+        .expect("redirect");
     let client = Client::builder()
         .oauth(session.clone())
         .build()

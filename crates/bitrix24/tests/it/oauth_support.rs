@@ -1,8 +1,9 @@
-//! Shared steps of the OAuth tests: an app pointed at the sandbox, the consent dance, seeded
-//! tokens, and the sandbox's count of used refresh tokens.
+//! Shared steps of the OAuth tests: an app pointed at the sandbox, seeded tokens, and the
+//! sandbox's count of used refresh tokens. The consent dance is the sandbox's own
+//! (`Sandbox::consent`, `Sandbox::authorize`, feature `client`).
 #![allow(dead_code)] // each test crate uses a different subset
 
-use bitrix24::auth::{OAuthApp, State};
+use bitrix24::auth::OAuthApp;
 use bitrix24::store::{TokenRecord, TokenStore};
 use bitrix24_sandbox::Sandbox;
 use secrecy::SecretString;
@@ -56,48 +57,6 @@ pub fn used_refresh_tokens(sb: &Sandbox) -> i64 {
             |r| r.get(0),
         )
         .expect("count")
-}
-
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("browser")
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).expect("field on the page") + marker.len();
-    let len = html[start..].find('"').expect("closing quote");
-    html[start..start + len].to_string()
-}
-
-/// Plays the user: opens `app.authorize_url(state)`, presses Allow, returns the redirect's
-/// `Location`.
-pub async fn consent(app: &OAuthApp, state: &State) -> String {
-    let browser = browser();
-    let page = browser
-        .get(app.authorize_url(state))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
-    let fields = ["client_id", "state", "user_id", "token"].map(|n| (n, hidden(&page, n)));
-    let mut form: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    form.push(("decision", "allow"));
-    let resp = browser
-        .post(app.portal().join("oauth/authorize/").expect("url"))
-        .form(&form)
-        .send()
-        .await
-        .expect("allow");
-    assert_eq!(resp.status().as_u16(), 302, "Allow redirects");
-    resp.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_string()
 }
 
 /// Calls `profile` with a bearer token; the HTTP status and the user id it answers.
