@@ -4,10 +4,17 @@
 //! budget [`PostgresRateBudget`](crate::PostgresRateBudget).
 //!
 //! The driver is tokio-postgres with a deadpool pool, both re-exported here, so a
-//! [`Database::from_pool`] built with TLS (for example `tokio-postgres-rustls`) or other pool
-//! settings needs no second copy of either crate.
+//! [`Database::from_pool`] built with other pool or TLS settings (client certificates, say)
+//! needs no second copy of either crate.
+//!
+//! TLS: `sslmode=require` in the URL makes [`Database::connect`] use TLS, checking the server's
+//! certificate against the system's roots and the host name in the URL;
+//! [`Database::connect_with_root_certificates`] trusts the CA you give instead (a private CA,
+//! a managed database's bundle). Without either the connection is plain, as `prefer` falls
+//! back to when the server has no TLS.
 
 mod migrations;
+mod tls;
 
 pub use deadpool_postgres;
 pub use migrations::Migrations;
@@ -29,13 +36,13 @@ pub struct Database {
 
 impl Database {
     /// Connects to `url` (`postgres://user:password@host:port/dbname`, or any form
-    /// tokio-postgres accepts) without TLS, with a pool of [`DEFAULT_POOL_SIZE`] connections,
-    /// and migrates the schema. For TLS, build the pool yourself and use
-    /// [`Database::from_pool`].
+    /// tokio-postgres accepts) with a pool of [`DEFAULT_POOL_SIZE`] connections, and migrates
+    /// the schema. TLS when the URL says `sslmode=require` (see the [module docs](self)).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] when `url` is not a PostgreSQL URL; [`ErrorKind::Database`]
-    /// when the server cannot be reached or the schema cannot be migrated.
+    /// when the server cannot be reached, its certificate is not trusted, or the schema cannot
+    /// be migrated.
     pub async fn connect(url: &str) -> Result<Self> {
         Self::connect_with_pool_size(url, DEFAULT_POOL_SIZE).await
     }
@@ -45,25 +52,26 @@ impl Database {
     /// # Errors
     /// As [`Database::connect`].
     pub async fn connect_with_pool_size(url: &str, size: usize) -> Result<Self> {
-        // The URL may hold a password: the error names what is wrong, never the URL.
-        let config = tokio_postgres::Config::from_str(url).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                "the PostgreSQL URL cannot be read (expected postgres://user@host:port/dbname)",
-            )
-            .with_source(e)
-        })?;
-        let manager = Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(size.max(1))
-            .build()
-            .map_err(|e| pg_error("cannot build the PostgreSQL connection pool", e))?;
+        let config = parse(url)?;
+        let pool = if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            build_pool(config, tls::connector(tls::Roots::System)?, size)?
+        } else {
+            build_pool(config, tokio_postgres::NoTls, size)?
+        };
+        Self::from_pool(pool).await
+    }
+
+    /// [`Database::connect`] over TLS trusting only the PEM certificates `ca_pem` (one or
+    /// more `-----BEGIN CERTIFICATE-----` blocks), whatever the URL's `sslmode` but
+    /// `disable`; the server's certificate must name the host in the URL.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] when `ca_pem` holds no certificate; otherwise as
+    /// [`Database::connect`].
+    pub async fn connect_with_root_certificates(url: &str, ca_pem: &[u8]) -> Result<Self> {
+        let config = parse(url)?;
+        let connector = tls::connector(tls::Roots::Pem(ca_pem))?;
+        let pool = build_pool(config, connector, DEFAULT_POOL_SIZE)?;
         Self::from_pool(pool).await
     }
 
@@ -115,6 +123,39 @@ impl std::fmt::Debug for Database {
             .field("connections", &status.size)
             .finish_non_exhaustive()
     }
+}
+
+/// The URL's settings. The URL may hold a password: the error names what is wrong, never
+/// the URL.
+fn parse(url: &str) -> Result<tokio_postgres::Config> {
+    tokio_postgres::Config::from_str(url).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            "the PostgreSQL URL cannot be read (expected postgres://user@host:port/dbname)",
+        )
+        .with_source(e)
+    })
+}
+
+/// A pool of at most `size` connections (at least 1) made by `tls`.
+fn build_pool<T>(config: tokio_postgres::Config, tls: T, size: usize) -> Result<Pool>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket> + Clone + Sync + Send + 'static,
+    T::Stream: Sync + Send,
+    T::TlsConnect: Sync + Send,
+    <T::TlsConnect as tokio_postgres::tls::TlsConnect<tokio_postgres::Socket>>::Future: Send,
+{
+    let manager = Manager::from_config(
+        config,
+        tls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size.max(1))
+        .build()
+        .map_err(|e| pg_error("cannot build the PostgreSQL connection pool", e))
 }
 
 /// A database failure: what failed, with the driver's error as the cause (the server's

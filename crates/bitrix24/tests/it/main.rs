@@ -42,6 +42,8 @@ mod postgres_offline;
 #[cfg(all(feature = "postgres", feature = "axum"))]
 mod postgres_portals;
 #[cfg(feature = "postgres")]
+mod postgres_tls;
+#[cfg(feature = "postgres")]
 mod postgres_tokens;
 mod product_rows;
 mod refresh_race;

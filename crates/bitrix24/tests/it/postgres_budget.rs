@@ -311,7 +311,11 @@ async fn two_clients_near_the_operating_cap(
     let second = fire(&clients[1]);
     let mut outcome = NearTheCap::default();
     let mut note = |r: &Response<serde_json::Value>| {
-        let sum = r.time.as_ref().and_then(|t| t.operating).unwrap_or_default();
+        let sum = r
+            .time
+            .as_ref()
+            .and_then(|t| t.operating)
+            .unwrap_or_default();
         outcome.largest_sum = outcome.largest_sum.max(sum);
     };
     for call in first {

@@ -44,3 +44,16 @@ pub async fn fresh_database() -> String {
     out.set_path(&format!("/{name}"));
     out.to_string()
 }
+
+/// The CA that signed the test server's certificate (`.ci/postgres start` makes both and
+/// exports `BITRIX24_TEST_POSTGRES_CA`); panics with the way to get one.
+pub fn server_ca_pem() -> Vec<u8> {
+    const CA_ENV: &str = "BITRIX24_TEST_POSTGRES_CA";
+    let path = std::env::var(CA_ENV).unwrap_or_else(|_| {
+        panic!(
+            "{CA_ENV} is not set: the TLS tests need the CA of the test server's certificate. \
+             `eval \"$(.ci/postgres start)\"` starts a server with TLS and exports it."
+        )
+    });
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {CA_ENV}={path}: {e}"))
+}
