@@ -39,8 +39,8 @@ pub struct Field {
     pub legacy_writes: bool,
 }
 
-/// A field both APIs write.
-const fn written(
+/// A field both APIs write, listed by `fields`; the methods below say how it differs.
+const fn field(
     camel: &'static str,
     upper: &'static str,
     ty: &'static str,
@@ -59,52 +59,38 @@ const fn written(
     }
 }
 
-/// The owner: required and immutable in the item API, never written by the legacy one.
-const fn owner(
-    camel: &'static str,
-    upper: &'static str,
-    ty: &'static str,
-    title: &'static str,
-) -> Field {
-    Field {
-        required: true,
-        immutable: true,
-        legacy_writes: false,
-        ..written(camel, upper, ty, title)
-    }
-}
-
-/// A unit price the item API computes and the legacy API may be given.
-const fn computed(
-    camel: &'static str,
-    upper: &'static str,
-    ty: &'static str,
-    title: &'static str,
-) -> Field {
-    Field {
-        read_only: true,
-        ..written(camel, upper, ty, title)
-    }
-}
-
-/// A field no caller writes.
-const fn fixed(
-    camel: &'static str,
-    upper: &'static str,
-    ty: &'static str,
-    title: &'static str,
-) -> Field {
-    Field {
-        read_only: true,
-        legacy_writes: false,
-        ..written(camel, upper, ty, title)
-    }
-}
-
 impl Field {
     const fn required(self) -> Field {
         Field {
             required: true,
+            ..self
+        }
+    }
+
+    /// The owner: required and immutable in the item API, never written by the legacy one
+    /// (which takes the owner from its `id`).
+    const fn owner(self) -> Field {
+        Field {
+            required: true,
+            immutable: true,
+            legacy_writes: false,
+            ..self
+        }
+    }
+
+    /// A unit price the item API computes and the legacy API may be given.
+    const fn computed(self) -> Field {
+        Field {
+            read_only: true,
+            ..self
+        }
+    }
+
+    /// A field no caller writes.
+    const fn fixed(self) -> Field {
+        Field {
+            read_only: true,
+            legacy_writes: false,
             ..self
         }
     }
@@ -127,61 +113,79 @@ impl Field {
 
 /// Every field, in the order `fields` lists them.
 pub const FIELDS: [Field; 23] = [
-    fixed("id", "ID", "integer", "ID"),
-    owner("ownerId", "OWNER_ID", "integer", "Owner ID"),
-    owner("ownerType", "OWNER_TYPE", "string", "Owner type"),
-    written("productId", "PRODUCT_ID", "integer", "Product").required(),
-    written("productName", "PRODUCT_NAME", "string", "Product name"),
-    written("price", "PRICE", "double", "Price"),
-    fixed(
+    field("id", "ID", "integer", "ID").fixed(),
+    field("ownerId", "OWNER_ID", "integer", "Owner ID").owner(),
+    field("ownerType", "OWNER_TYPE", "string", "Owner type").owner(),
+    field("productId", "PRODUCT_ID", "integer", "Product").required(),
+    field("productName", "PRODUCT_NAME", "string", "Product name"),
+    field("price", "PRICE", "double", "Price"),
+    field(
         "priceAccount",
         "PRICE_ACCOUNT",
         "double",
         "Price in the report currency",
     )
+    .fixed()
     .unlisted(),
-    computed(
+    field(
         "priceExclusive",
         "PRICE_EXCLUSIVE",
         "double",
         "Price after discount, without tax",
-    ),
-    computed(
+    )
+    .computed(),
+    field(
         "priceNetto",
         "PRICE_NETTO",
         "double",
         "Price without discount and tax",
-    ),
-    computed(
+    )
+    .computed(),
+    field(
         "priceBrutto",
         "PRICE_BRUTTO",
         "double",
         "Price without discount, with tax",
-    ),
-    written("quantity", "QUANTITY", "double", "Quantity"),
-    written(
+    )
+    .computed(),
+    field("quantity", "QUANTITY", "double", "Quantity"),
+    field(
         "discountTypeId",
         "DISCOUNT_TYPE_ID",
         "integer",
         "Discount type",
     ),
-    written("discountRate", "DISCOUNT_RATE", "double", "Discount rate"),
-    written("discountSum", "DISCOUNT_SUM", "double", "Discount amount"),
-    written("taxRate", "TAX_RATE", "double", "Tax rate"),
-    written("taxIncluded", "TAX_INCLUDED", "char", "Tax included"),
-    written("customized", "CUSTOMIZED", "char", "Customized"),
-    written(
+    field("discountRate", "DISCOUNT_RATE", "double", "Discount rate"),
+    field("discountSum", "DISCOUNT_SUM", "double", "Discount amount"),
+    field("taxRate", "TAX_RATE", "double", "Tax rate"),
+    field("taxIncluded", "TAX_INCLUDED", "char", "Tax included"),
+    field("customized", "CUSTOMIZED", "char", "Customized"),
+    field(
         "measureCode",
         "MEASURE_CODE",
         "integer",
         "Unit of measure code",
     ),
-    written("measureName", "MEASURE_NAME", "string", "Unit of measure"),
-    written("sort", "SORT", "integer", "Sort"),
-    fixed("xmlId", "XML_ID", "string", "External ID").unlisted(),
-    fixed("type", "TYPE", "integer", "Type"),
-    fixed("storeId", "STORE_ID", "integer", "Warehouse"),
+    field("measureName", "MEASURE_NAME", "string", "Unit of measure"),
+    field("sort", "SORT", "integer", "Sort"),
+    field("xmlId", "XML_ID", "string", "External ID")
+        .fixed()
+        .unlisted(),
+    field("type", "TYPE", "integer", "Type").fixed(),
+    field("storeId", "STORE_ID", "integer", "Warehouse").fixed(),
 ];
+
+/// `productName` → `PRODUCT_NAME` (the controller's `convertKeysToUpper`).
+pub fn upper_snake(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_uppercase());
+    }
+    out
+}
 
 /// The field whose UPPER name is `upper`.
 pub fn by_upper(upper: &str) -> Option<&'static Field> {
@@ -252,12 +256,16 @@ mod tests {
     }
 
     #[test]
+    fn camel_keys_become_upper_snake() {
+        assert_eq!(upper_snake("productName"), "PRODUCT_NAME");
+        assert_eq!(upper_snake("discountTypeId"), "DISCOUNT_TYPE_ID");
+        assert_eq!(upper_snake("price"), "PRICE");
+    }
+
+    #[test]
     fn every_camel_name_is_the_upper_name_spelled_in_camel_case() {
         for f in FIELDS {
-            assert_eq!(
-                crate::methods::crm::productrow::row::upper_snake(f.camel),
-                f.upper
-            );
+            assert_eq!(upper_snake(f.camel), f.upper);
         }
     }
 }

@@ -178,7 +178,7 @@ fn compile(filter: &Map<String, Value>, params: &mut Vec<Sql>) -> Result<String,
     let mut parts = Vec::new();
     for (key, value) in filter {
         let (op, camel) = split(key);
-        let column = row::upper_snake(camel);
+        let column = fields::upper_snake(camel);
         if !store::COLUMNS.contains(&column.as_str()) {
             return Err(invalid(format!(
                 "Invalid filter: field '{camel}' is not allowed in filter"
@@ -268,7 +268,7 @@ pub fn list(call: &mut Call<'_>) -> Result<Output, ApiError> {
     let mut terms = Vec::new();
     if let Some(order) = call.param("order").filter(|o| is_array(o)) {
         for (key, dir) in entries(order) {
-            let column = row::upper_snake(&key);
+            let column = fields::upper_snake(&key);
             if !store::COLUMNS.contains(&column.as_str()) {
                 return Err(invalid(format!(
                     "Invalid order: field '{key}' is not allowed"

@@ -164,18 +164,6 @@ fn flag(b: bool) -> &'static str {
     }
 }
 
-/// `productName` → `PRODUCT_NAME` (the controller's `convertKeysToUpper`).
-pub fn upper_snake(camel: &str) -> String {
-    let mut out = String::with_capacity(camel.len() + 4);
-    for (i, c) in camel.chars().enumerate() {
-        if c.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.extend(c.to_uppercase());
-    }
-    out
-}
-
 /// The fields of an input row object that `api` takes from a caller, under their UPPER
 /// names: `crm.item.productrow.*` reads camelCase keys (converted to UPPER_SNAKE), the legacy
 /// methods UPPER_SNAKE exactly (other spellings are unknown keys).
@@ -183,7 +171,7 @@ pub fn pick(fields: &Value, api: Api) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, v) in crate::php::value::entries(fields) {
         let upper = match api {
-            Api::Item => upper_snake(&key),
+            Api::Item => field_table::upper_snake(&key),
             Api::Legacy => key.clone(),
         };
         if field_table::by_upper(&upper).is_some_and(|f| f.writable(api)) {
@@ -344,13 +332,6 @@ impl From<rusqlite::Error> for ApplyError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn camel_keys_become_upper_snake() {
-        assert_eq!(upper_snake("productName"), "PRODUCT_NAME");
-        assert_eq!(upper_snake("discountTypeId"), "DISCOUNT_TYPE_ID");
-        assert_eq!(upper_snake("price"), "PRICE");
-    }
 
     #[test]
     fn tax_rate_rule() {
