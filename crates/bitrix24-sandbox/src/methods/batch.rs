@@ -52,7 +52,7 @@ pub(crate) fn prepare(command: &str, earlier: &Collected) -> (String, Map<String
     (method, references::substitute(params, earlier))
 }
 
-/// True when every command `batch` would run with `params` is a read ([`super::reads`]): the
+/// True when every command `batch` would run with `params` is a read ([`super::Access`]): the
 /// batch then runs on a read-only connection. Commands that would not run (past the 50th,
 /// not strings, refused or unknown methods) write nothing and do not count.
 pub fn only_reads(params: &Map<String, Value>) -> bool {

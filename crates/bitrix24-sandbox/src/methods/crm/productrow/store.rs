@@ -33,7 +33,7 @@ CREATE TABLE IF NOT EXISTS crm_product_row (
 CREATE INDEX IF NOT EXISTS crm_product_row_owner ON crm_product_row(OWNER_TYPE, OWNER_ID);
 "#;
 
-/// Every column, in the order [`read`] and [`values`] follow: the id, the owner, then the
+/// Every column, in the order `read` and `values` follow: the id, the owner, then the
 /// fields a write sets. `insert` writes all but the id, `update` all but the id and the owner.
 pub const COLUMNS: [&str; 22] = [
     "ID",
