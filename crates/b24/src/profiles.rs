@@ -2,6 +2,11 @@
 //! directory without a store, the table `b24_profiles` of the shared store with one. The
 //! commands read and change profiles only through [`Profiles`], so none branches on it.
 //!
+//! With a store, new profiles go to the store, and the profiles of this machine's
+//! `config.json` are still read for the names the store lacks (the store's default first):
+//! a setup made before the store held profiles keeps working, and `logout` removes a name
+//! from both.
+//!
 //! In the table a profile is kept as the file keeps it (its JSON, webhook URL or client
 //! secret included): the database's access control protects the row as mode 0600 protects
 //! the file. Nothing here prints a profile other than through its secret-free `Debug`.
@@ -20,8 +25,7 @@ const PROFILES_LOCK: i64 = 0x6232_3470_726f_6600;
 pub enum Profiles {
     /// `config.json` in the config directory.
     File(Paths),
-    /// The `b24_profiles` table of the shared store (the config directory only for the
-    /// hint that its profiles are not used).
+    /// The `b24_profiles` table of the shared store, over this machine's `config.json`.
     Shared(Database, Paths),
 }
 
@@ -37,7 +41,8 @@ impl Profiles {
         })
     }
 
-    /// Every profile and the default.
+    /// Every profile and the default (with a store: the store's, then the file's for the
+    /// names the store lacks).
     ///
     /// # Errors
     /// [`CliError::Usage`] for a damaged config or row; [`CliError::Other`] when it cannot be
@@ -55,7 +60,8 @@ impl Profiles {
             )
             .await
             .map_err(|e| db_error("cannot read the profiles", e))?;
-        let mut config = Config::default();
+        let mut config = Config::load(paths)?;
+        let mut default = None;
         for row in rows {
             let name: String = row.get(0);
             let text: String = row.get(1);
@@ -67,12 +73,12 @@ impl Profiles {
                 ))
             })?;
             if row.get::<_, bool>(2) {
-                config.default = Some(name.clone());
+                default = Some(name.clone());
             }
             config.profiles.insert(name, profile);
         }
-        if config.profiles.is_empty() {
-            not_in_the_store(paths)?;
+        if default.is_some() {
+            config.default = default;
         }
         Ok(config)
     }
@@ -118,22 +124,19 @@ impl Profiles {
         tx.commit().await.map_err(fail)
     }
 
-    /// Removes the profile `name` (no longer the default, if it was).
+    /// Removes the profile `name` (no longer the default, if it was); with a store, from the
+    /// store and from `config.json` both.
     ///
     /// # Errors
     /// [`CliError::Other`] when it cannot be written.
     pub async fn remove(&self, name: &str) -> CliResult {
-        let db = match self {
-            Profiles::File(paths) => {
-                let mut config = Config::load(paths)?;
-                config.profiles.remove(name);
-                if config.default.as_deref() == Some(name) {
-                    config.default = None;
-                }
-                return config.save(paths);
-            }
-            Profiles::Shared(db, _) => db,
+        let (db, paths) = match self {
+            Profiles::File(paths) => return remove_from_file(paths, name),
+            Profiles::Shared(db, paths) => (db, paths),
         };
+        if Config::load(paths)?.profiles.contains_key(name) {
+            remove_from_file(paths, name)?;
+        }
         connection(db)
             .await?
             .execute("DELETE FROM b24_profiles WHERE name = $1", &[&name])
@@ -143,25 +146,13 @@ impl Profiles {
     }
 }
 
-/// With a store, the profiles of `config.json` are not used: when the store has none and the
-/// file has some, say so rather than "no profile configured".
-fn not_in_the_store(paths: &Paths) -> CliResult {
-    let Ok(file) = Config::load(paths) else {
-        return Ok(());
-    };
-    if file.profiles.is_empty() {
-        return Ok(());
+fn remove_from_file(paths: &Paths, name: &str) -> CliResult {
+    let mut config = Config::load(paths)?;
+    config.profiles.remove(name);
+    if config.default.as_deref() == Some(name) {
+        config.default = None;
     }
-    let names: Vec<&str> = file.profiles.keys().map(String::as_str).collect();
-    Err(CliError::Usage(format!(
-        "the store has no profiles; {} has {} ({}), which b24 does not use with a store. Save \
-         them in the store: run `b24 --store URL auth webhook URL --name NAME` or \
-         `b24 --store URL auth login …` for each (or drop --store and $B24_STORE to use the \
-         file)",
-        paths.config_file().display(),
-        if names.len() == 1 { "one" } else { "some" },
-        names.join(", ")
-    )))
+    config.save(paths)
 }
 
 async fn connection(db: &Database) -> CliResult<bitrix24::postgres::deadpool_postgres::Object> {

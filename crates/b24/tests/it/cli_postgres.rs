@@ -225,23 +225,6 @@ async fn a_webhook_profile_in_the_store_serves_list_from_another_directory() {
         .expect("run b24");
     assert!(saved.status.success(), "{saved:?}");
     assert!(!cli.path("config.json").exists());
-    // A profile in config.json is not used with a store, and the error says where it is.
-    let file_only = Cli::new().await;
-    file_only.login_webhook().await;
-    let other_store = fresh_database().await;
-    let out = file_only
-        .cmd()
-        .env("B24_STORE", &other_store)
-        .args(["call", "profile"])
-        .output()
-        .await
-        .expect("run b24");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("config.json") && stderr.contains("hook") && stderr.contains("--store"),
-        "{stderr}"
-    );
     let elsewhere = tempfile::tempdir().expect("another config dir");
     let out = command(elsewhere.path())
         .env("B24_STORE", &store)
@@ -262,4 +245,30 @@ async fn a_webhook_profile_in_the_store_serves_list_from_another_directory() {
     let shown = String::from_utf8_lossy(&status.stdout);
     assert!(shown.contains("Profile: hook (default)"), "{shown}");
     assert!(!shown.contains(&secret) && !stderr.contains(&secret));
+}
+
+/// A profile saved in `config.json` before the store held profiles keeps working with a
+/// store (the store's profiles come first), and logging out removes it from the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_json_profile_still_works_with_a_store_and_logout_removes_it() {
+    let cli = Cli::new().await;
+    cli.login_webhook().await;
+    let store = fresh_database().await;
+    let with_store = |args: &'static [&'static str]| {
+        let out = cli.cmd().env("B24_STORE", &store).args(args).output();
+        async move { out.await.expect("run b24") }
+    };
+    let call = with_store(&["call", "profile"]).await;
+    assert!(call.status.success(), "{call:?}");
+    let status = with_store(&["auth", "status"]).await;
+    let shown = String::from_utf8_lossy(&status.stdout);
+    assert!(shown.contains("Profile: hook (default)"), "{shown}");
+    let logout = with_store(&["auth", "logout"]).await;
+    assert!(logout.status.success(), "{logout:?}");
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cli.path("config.json")).expect("config"))
+            .expect("JSON");
+    assert_eq!(config["profiles"], serde_json::json!({}), "{config}");
+    let gone = with_store(&["auth", "status"]).await;
+    assert_eq!(gone.status.code(), Some(3), "{gone:?}");
 }
