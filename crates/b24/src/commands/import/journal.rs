@@ -3,7 +3,9 @@
 //!
 //! The journal is append-only, one event per line, durable (synced, or committed) before the
 //! next batch is sent:
-//! - `b24import 1 <import id>`: the first line; the id marks what this import created;
+//! - `b24import 1 <import id> <add method>`: the first line; the id marks what this import
+//!   created, the method (absent in older journals) what it creates, so that a journal is
+//!   never continued by an import into another entity;
 //! - `send <row> <row> ...`: these rows are about to be sent (written before the request);
 //! - `ok <row> <id>`: the portal created the row as `<id>`;
 //! - `dup <row> <note>`: skipped as a duplicate of an existing entity;
@@ -27,6 +29,8 @@ pub struct Journal {
     buffer: String,
     /// Marks the entities of this import (in `ORIGIN_ID`).
     pub import_id: String,
+    /// The add method of this import (empty in journals older than the field).
+    method: String,
     /// Rows created, with their ids.
     pub added: BTreeMap<u64, u64>,
     /// Rows skipped as duplicates.
@@ -36,18 +40,19 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Opens (or starts) the journal in `log`.
+    /// Opens (or starts) the journal in `log` of an import through `add` (`crm.lead.add`).
     ///
     /// # Errors
-    /// [`CliError::Usage`] when it is not a journal; [`CliError::Other`] on I/O or store
-    /// errors.
-    pub async fn open(mut log: JournalLog) -> CliResult<Self> {
+    /// [`CliError::Usage`] when it is not a journal, or that of an import through another
+    /// method; [`CliError::Other`] on I/O or store errors.
+    pub async fn open(mut log: JournalLog, add: &str) -> CliResult<Self> {
         // Only complete lines count (see [`JournalLog::read`]).
         let complete = log.read().await?;
         let mut journal = Self {
             log,
             buffer: String::new(),
             import_id: String::new(),
+            method: String::new(),
             added: BTreeMap::new(),
             dups: BTreeMap::new(),
             sent: BTreeSet::new(),
@@ -56,11 +61,20 @@ impl Journal {
         for (i, line) in complete.lines().enumerate() {
             journal.apply(i, line)?;
         }
+        if !journal.method.is_empty() && journal.method != add {
+            return Err(CliError::Usage(format!(
+                "{} is that of an import through {}, not {add}: {} (or give another --job NAME \
+                 with a store) to import this file into another entity",
+                journal.log.describe(),
+                journal.method,
+                journal.log.forget_hint()
+            )));
+        }
         if journal.import_id.is_empty() {
             let id = new_import_id();
             // A cut first line is rewritten whole.
             journal.log.clear().await?;
-            journal.buffer = format!("b24import 1 {id}\n");
+            journal.buffer = format!("b24import 1 {id} {add}\n");
             journal.import_id = id;
             journal.commit().await?;
         }
@@ -82,6 +96,7 @@ impl Journal {
         match parts.next() {
             Some("b24import") if i == 0 => {
                 self.import_id = parts.nth(1).unwrap_or_default().to_string();
+                self.method = parts.next().unwrap_or_default().to_string();
             }
             _ if i == 0 => return Err(bad()),
             Some("send") => {
@@ -237,7 +252,7 @@ mod tests {
     use super::*;
 
     async fn open(p: &std::path::Path) -> CliResult<Journal> {
-        Journal::open(JournalLog::file(p)?).await
+        Journal::open(JournalLog::file(p)?, "crm.lead.add").await
     }
 
     #[tokio::test]
@@ -263,6 +278,23 @@ mod tests {
         assert_eq!(j.in_doubt(), [5, 6]);
         assert!(j.done(2) && j.done(3) && !j.done(4) && !j.done(5));
         assert_eq!(j.marker(5), format!("b24import:{id}:5"));
+    }
+
+    #[tokio::test]
+    async fn a_journal_is_not_continued_into_another_entity() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv.b24import");
+        drop(open(&p).await.unwrap());
+        let other = Journal::open(JournalLog::file(&p).unwrap(), "crm.contact.add").await;
+        let err = other.unwrap_err().to_string();
+        assert!(
+            err.contains("through crm.lead.add, not crm.contact.add"),
+            "{err}"
+        );
+        // A journal from before the method was recorded is continued.
+        std::fs::write(&p, "b24import 1 abc\nsend 2\n").unwrap();
+        let old = Journal::open(JournalLog::file(&p).unwrap(), "crm.contact.add").await;
+        assert_eq!(old.unwrap().in_doubt(), [2]);
     }
 
     #[tokio::test]

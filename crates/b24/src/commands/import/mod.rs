@@ -138,7 +138,7 @@ pub async fn import(client: &Client, args: &ImportArgs, portal: &str) -> CliResu
         None
     } else {
         let log = JournalLog::open(&args.file, args.job.as_deref(), portal).await?;
-        Some(Journal::open(log).await?)
+        Some(Journal::open(log, add).await?)
     };
     let mut report = Report::default();
     let by_row: HashMap<u64, &Row> = sheet.rows.iter().map(|r| (r.number, r)).collect();
