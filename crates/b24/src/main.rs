@@ -95,6 +95,13 @@ fn init_tracing(level: &str) {
     use tracing_subscriber::Layer;
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into());
+    // tokio-postgres logs every statement's parameters at debug level, and the parameters
+    // are profiles (webhook URLs, client secrets) and tokens: never below warn, whatever
+    // -v or $RUST_LOG say.
+    let filter = match "tokio_postgres=warn".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
+    };
     let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_filter(filter);

@@ -219,11 +219,20 @@ async fn a_webhook_profile_in_the_store_serves_list_from_another_directory() {
     let secret = cli.sandbox.webhook().secret.clone();
     let saved = cli
         .cmd()
-        .args(["--store", &store, "auth", "webhook", &url, "--name", "hook"])
+        .args([
+            "-vv", "--store", &store, "auth", "webhook", &url, "--name", "hook",
+        ])
         .output()
         .await
         .expect("run b24");
     assert!(saved.status.success(), "{saved:?}");
+    // The most verbose logs show no query parameter: the profile row holds the secret.
+    let logs = String::from_utf8_lossy(&saved.stderr);
+    assert!(logs.contains("DEBUG"), "debug logs are on: {logs}");
+    assert!(
+        !logs.contains(&secret),
+        "the secret leaked into the logs: {logs}"
+    );
     assert!(!cli.path("config.json").exists());
     let elsewhere = tempfile::tempdir().expect("another config dir");
     let out = command(elsewhere.path())
