@@ -531,6 +531,12 @@ impl Sandbox {
         self.portal.stats.by_method()
     }
 
+    /// `/oauth/token/` requests per source address (the TCP peer), so a test acting as several
+    /// hosts sees which one refreshed.
+    pub fn token_requests_by_source(&self) -> std::collections::BTreeMap<std::net::IpAddr, u64> {
+        self.portal.stats.token_requests_by_source()
+    }
+
     /// Requests refused with 503 by the rate limiter so far.
     pub fn refused_by_rate_limit(&self) -> u64 {
         self.portal.rate.refused()

@@ -9,6 +9,7 @@ use crate::inspector::log::RequestLog;
 use crate::limits::{OperatingLimiter, RateBucket};
 use rusqlite::Connection;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -126,6 +127,7 @@ impl Deref for ReadDb<'_> {
 pub struct Stats {
     http_requests: AtomicU64,
     by_method: Mutex<BTreeMap<String, u64>>,
+    token_sources: Mutex<BTreeMap<IpAddr, u64>>,
 }
 
 impl Stats {
@@ -137,10 +139,21 @@ impl Stats {
     }
 
     /// Counts one `/oauth/token/` request under `oauth.token` (not in [`Self::http_requests`],
-    /// which counts REST calls only).
-    pub fn count_token_request(&self) {
+    /// which counts REST calls only), and its source address (the TCP peer).
+    pub fn count_token_request(&self, source: IpAddr) {
         let mut m = self.by_method.lock().unwrap_or_else(|p| p.into_inner());
         *m.entry("oauth.token".to_string()).or_default() += 1;
+        drop(m);
+        let mut s = self.token_sources.lock().unwrap_or_else(|p| p.into_inner());
+        *s.entry(source).or_default() += 1;
+    }
+
+    /// `/oauth/token/` requests per source address.
+    pub fn token_requests_by_source(&self) -> BTreeMap<IpAddr, u64> {
+        self.token_sources
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// REST HTTP requests served (a batch counts once).
@@ -160,6 +173,10 @@ impl Stats {
     pub fn reset(&self) {
         self.http_requests.store(0, Ordering::Relaxed);
         self.by_method
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.token_sources
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();

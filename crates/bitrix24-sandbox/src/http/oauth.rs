@@ -16,13 +16,14 @@ use crate::fleet::Fleet;
 use crate::php::value::as_string;
 use crate::state::Portal;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 /// OAuth routes. Both endpoints answer with and without the trailing slash, and accept GET
@@ -122,14 +123,17 @@ async fn token(
     headers: HeaderMap,
     https: Option<Extension<Https>>,
     fleet: Option<Extension<Arc<Fleet>>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> Response {
     let fleet = fleet.map(|Extension(f)| f);
+    // As in the REST limiter: a router served without connect info counts as 0.0.0.0.
+    let source = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(c)| c.0.ip());
     // Injected latency (fault `only_methods: ["oauth.token"]`) is waited out BEFORE anything is
     // processed: a client that drops the connection meanwhile cancels this handler, so a
     // refresh killed in flight rotates nothing (what the client's crash test relies on).
     // Every attempt counts, including the ones that fail or are cancelled.
-    portal.stats.count_token_request();
+    portal.stats.count_token_request(source);
     let (_, latency) = portal.faults.decide("oauth.token");
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
