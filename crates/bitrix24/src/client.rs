@@ -1,6 +1,6 @@
 //! [`Client`]: one cheap, cloneable handle that sends calls to one portal, and its builder.
 
-use crate::auth::{Auth, OAuthSession, WebhookUrl};
+use crate::auth::{token_http_client, Auth, OAuthSession, WebhookUrl};
 use crate::batch::{chunked, pipeline, Batch, BatchResults, IntoBatchCommand, Pipeline};
 use crate::decode::decode_value;
 use crate::encode;
@@ -13,6 +13,7 @@ use crate::transport::{validate_method, Call, Transport};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -192,6 +193,7 @@ impl Client {
 pub struct ClientBuilder {
     auth: Option<Result<Auth>>,
     http: Option<reqwest::Client>,
+    local_address: Option<IpAddr>,
     limits: RateLimits,
     rate_budget: Option<Arc<dyn RateBudget>>,
     egress_group: Option<String>,
@@ -207,6 +209,7 @@ impl Default for ClientBuilder {
         Self {
             auth: None,
             http: None,
+            local_address: None,
             limits: RateLimits::standard(),
             rate_budget: None,
             egress_group: None,
@@ -236,10 +239,33 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses this reqwest client (proxies, TLS roots, pools). Its own timeout and user agent
-    /// apply instead of [`ClientBuilder::timeout`] and [`ClientBuilder::user_agent`].
+    /// Uses this reqwest client (proxies, TLS roots, pools, a source address) for everything
+    /// the client sends: its REST calls and, with [`ClientBuilder::oauth`], the token requests
+    /// of the refreshes its calls need (a refresh started by [`OAuthSession::access_token`]
+    /// on its own goes through the app's client). Its own timeout and user agent apply instead
+    /// of [`ClientBuilder::timeout`] and [`ClientBuilder::user_agent`]. The token requests
+    /// carry the client secret, and Bitrix24 asks POST clients not to follow redirects (an
+    /// old portal address answers 302 to the new one): build it with
+    /// `.redirect(reqwest::redirect::Policy::none())`.
+    ///
+    /// Only to send from another source address, [`ClientBuilder::local_address`] is enough.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
+        self
+    }
+
+    /// Sends everything from the local address `ip`: the REST calls and the token requests of
+    /// the OAuth refreshes they need. The portal counts its request budget per source IP, so
+    /// a host with several addresses can act as several hosts (tests do, with 127.0.0.2,
+    /// 127.0.0.3, …); with a shared [`ClientBuilder::rate_budget`], name each address's
+    /// [`ClientBuilder::egress_group`] too.
+    ///
+    /// It is the short form of building the HTTP client yourself with
+    /// `reqwest::ClientBuilder::local_address` and passing it to
+    /// [`ClientBuilder::http_client`], with this builder's timeout and user agent; give one or
+    /// the other ([`ClientBuilder::build`] refuses both, as it could not bind your client).
+    pub fn local_address(mut self, ip: IpAddr) -> Self {
+        self.local_address = Some(ip);
         self
     }
 
@@ -309,7 +335,8 @@ impl ClientBuilder {
     /// Builds the client.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] without credentials or with a malformed webhook URL;
+    /// [`ErrorKind::InvalidInput`] without credentials, with a malformed webhook URL, or with
+    /// both [`ClientBuilder::http_client`] and [`ClientBuilder::local_address`];
     /// [`ErrorKind::Transport`] when the HTTP client cannot be built (TLS setup).
     pub fn build(self) -> Result<Client> {
         let auth = match self.auth {
@@ -321,13 +348,30 @@ impl ClientBuilder {
                 ))
             }
         };
-        let http = match self.http {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .timeout(self.timeout)
-                .user_agent(self.user_agent)
-                .build()
-                .map_err(Error::transport)?,
+        let (http, token_http) = match (self.http, self.local_address) {
+            (Some(_), Some(_)) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "both http_client and local_address were given: bind your reqwest client \
+                     with reqwest::ClientBuilder::local_address, or leave http_client out",
+                ))
+            }
+            (Some(http), None) => (http.clone(), Some(http)),
+            (None, local_address) => {
+                let http = reqwest::Client::builder()
+                    .timeout(self.timeout)
+                    .user_agent(self.user_agent)
+                    .local_address(local_address)
+                    .build()
+                    .map_err(Error::transport)?;
+                // Token requests keep the app's own settings (no redirects, a short timeout),
+                // from the same address; without one, the app's client serves them.
+                let token_http = match local_address {
+                    Some(ip) => Some(token_http_client(Some(ip))?),
+                    None => None,
+                };
+                (http, token_http)
+            }
         };
         let portal = auth.portal_key();
         let caller_key = auth.caller_key();
@@ -338,6 +382,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Transport {
                 http,
+                token_http,
                 auth,
                 rate: self
                     .rate_budget
@@ -384,5 +429,27 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn a_source_address_is_given_one_way_only() {
+        let hook = "https://p.example.com/rest/7/secret/";
+        let ip = IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 2));
+        let e = Client::builder()
+            .webhook(hook)
+            .http_client(reqwest::Client::new())
+            .local_address(ip)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("local_address"), "{e}");
+        let bound = Client::builder()
+            .webhook(hook)
+            .local_address(ip)
+            .build()
+            .expect("bound client");
+        assert!(bound.inner.token_http.is_some(), "token requests bound too");
+        let plain = Client::builder().webhook(hook).build().expect("client");
+        assert!(plain.inner.token_http.is_none(), "the app's own client");
     }
 }

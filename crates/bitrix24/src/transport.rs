@@ -24,6 +24,9 @@ const FORM: &str = "application/x-www-form-urlencoded";
 /// the retry policy and budget, and the counters.
 pub(crate) struct Transport {
     pub(crate) http: reqwest::Client,
+    /// Where the token requests of the refreshes this client's calls need go: the client's
+    /// own HTTP client (or one bound to its source address), `None` for the app's.
+    pub(crate) token_http: Option<reqwest::Client>,
     pub(crate) auth: Auth,
     /// Where the request rate is admitted, under which key, with which limits.
     pub(crate) rate: Arc<dyn RateBudget>,
@@ -142,7 +145,7 @@ impl Transport {
             self.publish_in_flight(&units).await;
             self.rate.admit(&self.rate_key, self.limits).await?;
             // After the rate limiter, so a token refreshed while this call waited is used.
-            let prepared = self.auth.prepare().await?;
+            let prepared = self.auth.prepare(self.token_http.as_ref()).await?;
             attempts += 1;
             span.record("attempts", attempts);
             self.counters.add(Count::Request);
@@ -204,7 +207,11 @@ impl Transport {
                 Decision::Stop => return Err(err),
                 Decision::Refresh => {
                     refreshed = true;
-                    if !self.auth.on_expired(&prepared).await? {
+                    if !self
+                        .auth
+                        .on_expired(&prepared, self.token_http.as_ref())
+                        .await?
+                    {
                         return Err(err);
                     }
                 }

@@ -12,6 +12,7 @@ mod token_response;
 pub(crate) mod tokens;
 mod webhook;
 
+pub(crate) use oauth::token_http_client;
 pub use oauth::{OAuthApp, DEFAULT_OAUTH_SERVER};
 pub use redirect::{parse_redirect, Redirect, State};
 pub use session::{AccessToken, OAuthSession, DEFAULT_REFRESH_MARGIN};
@@ -52,8 +53,9 @@ impl std::fmt::Debug for Prepared {
 }
 
 impl Auth {
-    /// The endpoint and token for the next request.
-    pub(crate) async fn prepare(&self) -> Result<Prepared> {
+    /// The endpoint and token for the next request; a refresh it needs sends its token
+    /// request through `via` (the client's HTTP client) when given.
+    pub(crate) async fn prepare(&self, via: Option<&reqwest::Client>) -> Result<Prepared> {
         match self {
             Auth::Webhook(w) => Ok(Prepared {
                 endpoint: w.endpoint().clone(),
@@ -61,7 +63,7 @@ impl Auth {
                 generation: 0,
             }),
             Auth::OAuth(session) => {
-                let token = session.access_token().await?;
+                let token = session.access_token_via(via).await?;
                 Ok(Prepared {
                     endpoint: token.endpoint().clone(),
                     token: Some(token.secret().clone()),
@@ -73,12 +75,16 @@ impl Auth {
 
     /// Called after the portal answered 401 `expired_token` to a request sent with `used`.
     /// Returns true when the request should be sent once more (the token was refreshed, here
-    /// or concurrently elsewhere).
-    pub(crate) async fn on_expired(&self, used: &Prepared) -> Result<bool> {
+    /// or concurrently elsewhere). The refresh goes through `via` as in [`Auth::prepare`].
+    pub(crate) async fn on_expired(
+        &self,
+        used: &Prepared,
+        via: Option<&reqwest::Client>,
+    ) -> Result<bool> {
         match self {
             Auth::Webhook(_) => Ok(false),
             Auth::OAuth(session) => {
-                session.refresh_after(used.generation).await?;
+                session.refresh_after(used.generation, via).await?;
                 Ok(true)
             }
         }

@@ -5,6 +5,7 @@ use super::redirect::State;
 use super::token_response::TokenResponse;
 use crate::error::{ApiErrorCode, Error, ErrorKind, Result};
 use secrecy::{ExposeSecret, SecretString};
+use std::net::IpAddr;
 use std::time::Duration;
 use url::Url;
 
@@ -44,15 +45,7 @@ impl OAuthApp {
                 "the OAuth client_id is empty",
             ));
         }
-        // No redirects: the token request carries the client secret in its query, and a
-        // redirect would hand it to whatever host the answer names.
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| {
-                Error::new(ErrorKind::Transport, "could not build the HTTP client").with_source(e)
-            })?;
+        let http = token_http_client(None)?;
         Ok(Self {
             client_id,
             client_secret,
@@ -82,6 +75,11 @@ impl OAuthApp {
 
     /// Sends the token requests through `client`. Configure it not to follow redirects: the
     /// requests carry the client secret.
+    ///
+    /// The refreshes a [`Client`](crate::Client) triggers go through that client's HTTP client
+    /// instead (see [`ClientBuilder::http_client`](crate::ClientBuilder::http_client)), so that
+    /// a client bound to a source address sends everything from it; this one serves the code
+    /// exchange and sessions used on their own.
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http = client;
         self
@@ -138,7 +136,8 @@ impl OAuthApp {
     /// (`invalid_grant`); [`ErrorKind::Api`] for other answers of the OAuth server (e.g.
     /// `invalid_client`); [`ErrorKind::Transport`] and [`ErrorKind::Decode`].
     pub async fn exchange_code(&self, code: &SecretString) -> Result<TokenResponse> {
-        self.token_request("authorization_code", "code", code).await
+        self.token_request(&self.http, "authorization_code", "code", code)
+            .await
     }
 
     /// Exchanges a refresh token for a new pair (`grant_type=refresh_token`). The refresh
@@ -148,12 +147,24 @@ impl OAuthApp {
     /// As [`OAuthApp::exchange_code`]; `invalid_grant` means the refresh token was used,
     /// revoked or expired.
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenResponse> {
-        self.token_request("refresh_token", "refresh_token", refresh_token)
+        self.refresh_via(None, refresh_token).await
+    }
+
+    /// [`OAuthApp::refresh`] through `http` (the HTTP client of the `Client` whose call needed
+    /// the refresh), or through the app's own client when `None`.
+    pub(crate) async fn refresh_via(
+        &self,
+        http: Option<&reqwest::Client>,
+        refresh_token: &SecretString,
+    ) -> Result<TokenResponse> {
+        let http = http.unwrap_or(&self.http);
+        self.token_request(http, "refresh_token", "refresh_token", refresh_token)
             .await
     }
 
     async fn token_request(
         &self,
+        http: &reqwest::Client,
         grant_type: &str,
         key: &str,
         value: &SecretString,
@@ -166,8 +177,7 @@ impl OAuthApp {
         })?;
         // GET with everything in the query is what the docs and the official PHP SDK do
         // (protocol.md §1b); `Error::transport` drops the URL, so the secret cannot leak.
-        let resp = self
-            .http
+        let resp = http
             .get(url)
             .query(&[
                 ("grant_type", grant_type),
@@ -183,6 +193,20 @@ impl OAuthApp {
         tracing::debug!(grant_type, status, "OAuth token answer");
         parse_token_answer(status, &body, || self.reauthorize_url())
     }
+}
+
+/// The HTTP client of token requests, sending from `local_address` when given.
+pub(crate) fn token_http_client(local_address: Option<IpAddr>) -> Result<reqwest::Client> {
+    // No redirects: the token request carries the client secret in its query, and a
+    // redirect would hand it to whatever host the answer names.
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .local_address(local_address)
+        .build()
+        .map_err(|e| {
+            Error::new(ErrorKind::Transport, "could not build the HTTP client").with_source(e)
+        })
 }
 
 /// The longest token answer read: a real one is under 2 KB, so anything near this is not a

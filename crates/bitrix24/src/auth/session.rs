@@ -193,12 +193,21 @@ impl OAuthSession {
     /// tokens for the portal or the refresh token no longer works; [`ErrorKind::TokenStore`],
     /// [`ErrorKind::Transport`], [`ErrorKind::Api`] from the refresh.
     pub async fn access_token(&self) -> Result<AccessToken> {
+        self.access_token_via(None).await
+    }
+
+    /// [`OAuthSession::access_token`] for a client, whose refreshes go through its own HTTP
+    /// client `via` (its source address, proxy) rather than the app's.
+    pub(crate) async fn access_token_via(
+        &self,
+        via: Option<&reqwest::Client>,
+    ) -> Result<AccessToken> {
         let record = self.current().await?;
         let record = if record.generation <= self.inner.stale.load(Ordering::Acquire) {
             // Another call already met `expired_token` with this token: join its refresh.
-            self.refresh_past(record.generation, true).await?
+            self.refresh_past(record.generation, true, via).await?
         } else if record.expires_within(self.margin()) {
-            self.refresh_past(record.generation, false).await?
+            self.refresh_past(record.generation, false, via).await?
         } else {
             record
         };
@@ -215,14 +224,19 @@ impl OAuthSession {
         self.inner
             .stale
             .fetch_max(used.generation, Ordering::AcqRel);
-        let record = self.refresh_past(used.generation, true).await?;
+        let record = self.refresh_past(used.generation, true, None).await?;
         self.token_of(&record)
     }
 
-    /// [`OAuthSession::token_expired`] for the transport, which only knows the generation.
-    pub(crate) async fn refresh_after(&self, generation: u64) -> Result<()> {
+    /// [`OAuthSession::token_expired`] for the transport, which only knows the generation;
+    /// the refresh goes through `via` as in [`OAuthSession::access_token_via`].
+    pub(crate) async fn refresh_after(
+        &self,
+        generation: u64,
+        via: Option<&reqwest::Client>,
+    ) -> Result<()> {
         self.inner.stale.fetch_max(generation, Ordering::AcqRel);
-        self.refresh_past(generation, true).await.map(drop)
+        self.refresh_past(generation, true, via).await.map(drop)
     }
 
     fn margin(&self) -> i64 {
@@ -264,18 +278,30 @@ impl OAuthSession {
 
     /// A token newer than generation `seen` (when `forced`, after `expired_token`) or simply
     /// not expiring soon; refreshes only when neither this process nor another has one.
-    async fn refresh_past(&self, seen: u64, forced: bool) -> Result<TokenRecord> {
+    /// The token request leaves through `via` when given, else through the app's client.
+    async fn refresh_past(
+        &self,
+        seen: u64,
+        forced: bool,
+        via: Option<&reqwest::Client>,
+    ) -> Result<TokenRecord> {
         // The section runs in its own task: a caller that gives up (timeout, dropped request)
         // must not cancel it between the refresh and the save, or the rotated pair is lost.
         let session = self.clone();
-        tokio::spawn(async move { session.refresh_section(seen, forced).await })
+        let via = via.cloned();
+        tokio::spawn(async move { session.refresh_section(seen, forced, via).await })
             .await
             .map_err(|e| {
                 Error::new(ErrorKind::TokenStore, "the token refresh task failed").with_source(e)
             })?
     }
 
-    async fn refresh_section(&self, seen: u64, forced: bool) -> Result<TokenRecord> {
+    async fn refresh_section(
+        &self,
+        seen: u64,
+        forced: bool,
+        via: Option<reqwest::Client>,
+    ) -> Result<TokenRecord> {
         let margin = self.margin();
         let usable =
             |r: &TokenRecord| !r.expires_within(margin) && (!forced || r.generation > seen);
@@ -296,7 +322,12 @@ impl OAuthSession {
             self.remember(stored.clone());
             return Ok(stored);
         }
-        match self.inner.app.refresh(&stored.refresh_token).await {
+        match self
+            .inner
+            .app
+            .refresh_via(via.as_ref(), &stored.refresh_token)
+            .await
+        {
             Ok(answer) => {
                 let mut fresh =
                     TokenRecord::from_response(&answer, &stored.domain, stored.generation + 1);
