@@ -2,16 +2,14 @@
 //! still valid pair (the refresh never reached the server), stays readable, and its lock is
 //! released, so a fresh process refreshes with what is stored.
 
-use crate::oauth_support::{app, app_with, profile, seed, used_refresh_tokens};
+use crate::child_support::{sandbox_config, spawn, wait_for, ChildConfig, Output};
+use crate::oauth_support::{app, profile, seed, used_refresh_tokens};
 use bitrix24::auth::OAuthSession;
 use bitrix24::store::{FileStore, TokenStore};
 use bitrix24_sandbox::{FaultConfig, Limits, Sandbox};
 use secrecy::ExposeSecret;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-const CHILD_ENV: &str = "BITRIX24_CRASH_CHILD";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_killed_mid_refresh_loses_no_token() {
@@ -32,25 +30,11 @@ async fn a_process_killed_mid_refresh_loses_no_token() {
         ..FaultConfig::default()
     });
 
-    let config = serde_json::json!({
-        "url": sb.url(), "client_id": sb.app().client_id, "client_secret": sb.app().client_secret,
-        "member_id": sb.member_id(), "store": store_path, "dir": dir.path(),
-    })
-    .to_string();
-    let mut child = tokio::process::Command::new(std::env::current_exe().expect("exe"))
-        .args([
-            "--exact",
-            "crash::crash_child_entry",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, config)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn");
+    let config = sandbox_config(
+        &sb,
+        serde_json::json!({"store": store_path, "dir": dir.path()}),
+    );
+    let mut child = spawn("crash::crash_child_entry", &config, Output::Discarded);
     // Kill it while it is inside its refresh: the store's section is taken only around the
     // refresh, so "the section is held by someone else" means the request is waiting at the
     // server (it got the section a few milliseconds before sending).
@@ -94,13 +78,7 @@ async fn a_process_killed_mid_refresh_loses_no_token() {
 /// Waits for the child to start, then until another holder is inside the section of
 /// `member_id` (a probe that gets in leaves at once and tries again).
 async fn wait_until_held(store: &FileStore, member_id: &str, started: &std::path::Path) {
-    for _ in 0..3000 {
-        if started.exists() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(started.exists(), "the child did not start");
+    wait_for("the child to start", || started.exists()).await;
     for _ in 0..200 {
         match tokio::time::timeout(Duration::from_millis(50), store.lock(member_id)).await {
             Err(_) => return,
@@ -117,15 +95,10 @@ async fn wait_until_held(store: &FileStore, member_id: &str, started: &std::path
 #[tokio::test]
 #[ignore = "child process: `a_process_killed_mid_refresh_loses_no_token` runs it"]
 async fn crash_child_entry() {
-    let config = std::env::var(CHILD_ENV).expect(
-        "the child of `a_process_killed_mid_refresh_loses_no_token`: run that test, not this one",
-    );
-    let c: serde_json::Value = serde_json::from_str(&config).expect("config");
-    let text = |k: &str| c[k].as_str().expect(k).to_string();
-    let app = app_with(&text("url"), &text("client_id"), &text("client_secret"));
-    let store = Arc::new(FileStore::new(PathBuf::from(text("store"))).expect("store"));
-    let session = OAuthSession::new(app, store, text("member_id"));
-    std::fs::write(PathBuf::from(text("dir")).join("started"), b"").expect("started");
+    let config = ChildConfig::read("crash::a_process_killed_mid_refresh_loses_no_token");
+    let store = Arc::new(FileStore::new(config.path("store")).expect("store"));
+    let session = OAuthSession::new(config.app(), store, config.member_id());
+    std::fs::write(config.path("dir").join("started"), b"").expect("started");
     // Killed before this returns; if it ever does, the parent's assertions catch it.
     let _ = session.access_token().await;
 }

@@ -5,6 +5,7 @@
 //! silently missing: [`needs_features`] then holds one ignored test per missing feature, so
 //! the run lists them as `ignored, needs --features …`.
 
+mod child_support;
 mod client_support;
 mod oauth_support;
 mod offline_support;

@@ -2,16 +2,16 @@
 //! (child processes sharing one `FileStore`), against the sandbox's strict rotation, where a
 //! second refresh with the same token would fail and log the app out.
 
-use crate::oauth_support::{app, app_with, profile, seed, used_refresh_tokens};
+use crate::child_support::{
+    passed, ready_then_wait_for_go, sandbox_config, spawn, start_together, ChildConfig, Output,
+};
+use crate::oauth_support::{app, profile, seed, used_refresh_tokens};
 use bitrix24::auth::OAuthSession;
 use bitrix24::store::{FileStore, MemoryStore, TokenStore};
 use bitrix24::{Client, RateLimits};
 use bitrix24_sandbox::{Limits, Sandbox};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
-const CHILD_ENV: &str = "BITRIX24_REFRESH_RACE_CHILD";
 const CHILDREN: usize = 4;
 
 async fn sandbox() -> Sandbox {
@@ -128,19 +128,6 @@ async fn separate_sqlite_store_instances_refresh_once() {
     separate_instances_refresh_once(&sb, a, b).await;
 }
 
-/// What a child needs, passed in its environment.
-fn child_config(sb: &Sandbox, store: &Path, dir: &Path) -> String {
-    serde_json::json!({
-        "url": sb.url(),
-        "client_id": sb.app().client_id,
-        "client_secret": sb.app().client_secret,
-        "member_id": sb.member_id(),
-        "store": store,
-        "dir": dir,
-    })
-    .to_string()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processes_sharing_a_file_store_refresh_once() {
     let sb = sandbox().await;
@@ -148,38 +135,23 @@ async fn processes_sharing_a_file_store_refresh_once() {
     let store_path = dir.path().join("tokens.json");
     let store = FileStore::new(&store_path).expect("store");
     seed(&sb, &store, 0).await; // expired for every child
-    let config = child_config(&sb, &store_path, dir.path());
-    let exe = std::env::current_exe().expect("test binary");
     let children: Vec<_> = (0..CHILDREN)
         .map(|i| {
-            tokio::process::Command::new(&exe)
-                .args([
-                    "--exact",
-                    "refresh_race::child_process_entry",
-                    "--ignored",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env(CHILD_ENV, &config)
-                .env("CHILD_INDEX", i.to_string())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .kill_on_drop(true)
-                .spawn()
-                .expect("spawn child")
+            let config = sandbox_config(
+                &sb,
+                serde_json::json!({"store": store_path, "dir": dir.path(), "index": i}),
+            );
+            spawn(
+                "refresh_race::child_process_entry",
+                &config,
+                Output::Captured,
+            )
         })
         .collect();
     // Start them together: each says it is ready, then all are let go at once.
-    wait_for(|| (0..CHILDREN).all(|i| dir.path().join(format!("ready-{i}")).exists())).await;
-    std::fs::write(dir.path().join("go"), b"").expect("go");
+    start_together(dir.path(), CHILDREN).await;
     for child in children {
-        let out = child.wait_with_output().await.expect("child output");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "child failed: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let stdout = passed(child).await;
         assert!(
             stdout.contains("CHILD-RESULT status=200 generation=2"),
             "{stdout}"
@@ -200,33 +172,15 @@ async fn processes_sharing_a_file_store_refresh_once() {
     assert_eq!(profile(&endpoint, &stored.access_token).await.0, 200);
 }
 
-async fn wait_for(mut ready: impl FnMut() -> bool) {
-    for _ in 0..3000 {
-        if ready() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("timed out waiting for the child processes");
-}
-
 /// The child's side of `processes_sharing_a_file_store_refresh_once`. Ignored in a normal run;
 /// run alone, it fails (it needs the parent's configuration).
 #[tokio::test]
 #[ignore = "child process: `processes_sharing_a_file_store_refresh_once` runs it"]
 async fn child_process_entry() {
-    let config = std::env::var(CHILD_ENV).expect(
-        "the child of `processes_sharing_a_file_store_refresh_once`: run that test, not this one",
-    );
-    let c: serde_json::Value = serde_json::from_str(&config).expect("config");
-    let text = |k: &str| c[k].as_str().expect(k).to_string();
-    let index = std::env::var("CHILD_INDEX").expect("index");
-    let dir = PathBuf::from(text("dir"));
-    let app = app_with(&text("url"), &text("client_id"), &text("client_secret"));
-    let store = Arc::new(FileStore::new(text("store")).expect("store"));
-    let session = OAuthSession::new(app, store, text("member_id"));
-    std::fs::write(dir.join(format!("ready-{index}")), b"").expect("ready");
-    wait_for(|| dir.join("go").exists()).await;
+    let config = ChildConfig::read("refresh_race::processes_sharing_a_file_store_refresh_once");
+    let store = Arc::new(FileStore::new(config.path("store")).expect("store"));
+    let session = OAuthSession::new(config.app(), store, config.member_id());
+    ready_then_wait_for_go(&config.path("dir"), config.index()).await;
     let token = session.access_token().await.expect("a working token");
     let (status, _) = profile(token.endpoint(), token.secret()).await;
     println!(
