@@ -7,6 +7,7 @@ mod cli_commands;
 mod cli_events;
 mod cli_export;
 mod cli_import;
+mod cli_import_fleet;
 mod cli_pipe;
 mod cli_postgres;
 mod cli_postgres_jobs;
