@@ -85,6 +85,15 @@ impl OAuthApp {
         self
     }
 
+    /// This app as installed on another portal (`https://host[:port]` or a bare host): one
+    /// marketplace app serves many portals, and a session keys its rate budget and points its
+    /// authorize URL at its own portal.
+    pub(crate) fn on_portal(&self, portal: &str) -> Result<Self> {
+        let mut app = self.clone();
+        app.portal = base_url(portal, "portal")?;
+        Ok(app)
+    }
+
     /// The app's `client_id`.
     pub fn client_id(&self) -> &str {
         &self.client_id

@@ -80,6 +80,19 @@ pub enum Received {
     Event(Box<Event>),
 }
 
+/// The portal a record's tokens are for: the origin of its `client_endpoint`, else its
+/// `domain`; `None` when it names neither.
+fn portal_of(record: &TokenRecord) -> Option<String> {
+    let from_endpoint = url::Url::parse(record.client_endpoint.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+        .map(|u| u.origin().ascii_serialization());
+    from_endpoint.or_else(|| {
+        let domain = record.domain.trim();
+        (!domain.is_empty()).then(|| domain.to_string())
+    })
+}
+
 impl fmt::Debug for Portals {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Portals")
@@ -169,14 +182,27 @@ impl Portals {
         if let Some(c) = self.clients().get(member_id) {
             return Ok(c.clone());
         }
-        if self.inner.store.load(member_id).await?.is_none() {
+        let Some(record) = self.inner.store.load(member_id).await? else {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
                 format!("no portal with member_id {member_id} is installed"),
             ));
-        }
-        let session =
-            OAuthSession::new(self.inner.app.clone(), self.inner.store.clone(), member_id);
+        };
+        // The session is on this portal, not on the app's: its rate and operating budgets
+        // are keyed by the portal's host, so portals sharing one budget keep their buckets
+        // apart, and a reauthorization points at this portal.
+        let app = match portal_of(&record).map(|p| self.inner.app.on_portal(&p)) {
+            Some(Ok(app)) => app,
+            Some(Err(_)) | None => {
+                tracing::warn!(
+                    member_id,
+                    "the stored record names no usable portal (client_endpoint, domain); \
+                     its client is keyed by the app's portal"
+                );
+                self.inner.app.clone()
+            }
+        };
+        let session = OAuthSession::new(app, self.inner.store.clone(), member_id);
         let client = (self.inner.configure)(Client::builder())
             .oauth(session)
             .build()?;

@@ -36,6 +36,7 @@ mod orders;
 mod phone;
 #[cfg(feature = "axum")]
 mod portals;
+mod portals_keys;
 #[cfg(feature = "postgres")]
 mod postgres_budget;
 #[cfg(feature = "postgres")]
