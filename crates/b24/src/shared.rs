@@ -1,6 +1,7 @@
 //! The shared store: `--store URL` or `$B24_STORE` (the flag wins), a PostgreSQL database that
 //! keeps what every `b24` process on every machine naming it shares: profiles, OAuth tokens,
-//! the request-rate and operating-time budgets, export checkpoints and import journals.
+//! the request-rate and operating-time budgets, export checkpoints, import journals and the
+//! offline-event puller's checkpoint.
 //!
 //! It is resolved once per process ([`configure`]), connected once ([`shared_database`]), and
 //! b24's own tables (`b24_*`) are migrated with the library's runner beside its `bitrix24_*`.
@@ -28,6 +29,10 @@ const SCHEMA: Migrations = Migrations::new(
         (
             3,
             include_str!("shared/migrations/0003_import_journals.sql"),
+        ),
+        (
+            4,
+            include_str!("shared/migrations/0004_offline_checkpoints.sql"),
         ),
     ],
 );
@@ -108,9 +113,10 @@ pub async fn shared_database() -> CliResult<Option<Database>> {
     };
     DATABASE
         .get_or_try_init(|| async {
-            // Few connections: a CLI process runs a handful of calls at once, and an export
-            // or import holds one more for its job.
-            let db = Database::connect_with_pool_size(&url, 6)
+            // Few connections (a fleet of b24 processes shares the server's max_connections):
+            // the four the budgets and tokens used before, plus the one an export or import
+            // holds for its job.
+            let db = Database::connect_with_pool_size(&url, 5)
                 .await
                 .map_err(|e| CliError::Other(format!("the store (${STORE_ENV}): {e}")))?;
             db.migrate(&SCHEMA).await.map_err(|e| {

@@ -1,6 +1,7 @@
 //! `b24 events listen` (receive event calls, print the verified ones as JSON lines) and
 //! `b24 events pull` (read the offline queue at least once, print, then clear).
 
+use super::events_checkpoint::StoreCheckpoint;
 use crate::config::Paths;
 use crate::exit::{CliError, CliResult};
 use crate::profile_client::{client_for, secret, Source};
@@ -79,7 +80,7 @@ pub struct PullArgs {
     #[arg(long)]
     pub recover: bool,
     /// Where the unfinished batch's process id is kept (default: beside the config, per
-    /// profile).
+    /// profile; with a store: in the store, per portal and profile, found from any machine).
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
 }
@@ -183,19 +184,26 @@ async fn print_event(e: Event) -> Result<(), String> {
 async fn pull(args: PullArgs, profile: Option<&str>) -> CliResult {
     let paths = Paths::from_env()?;
     let (client, source) = client_for(&paths, profile).await?;
-    let checkpoint = match args.checkpoint {
-        Some(p) => p,
-        None => {
-            std::fs::create_dir_all(paths.dir())?;
-            paths.dir().join(checkpoint_name(&source))
-        }
-    };
     let consumer = OfflineConsumer::new(client)
         .limit(args.limit)
         .errors(args.errors)
         // A failed print is the output's fault, not the event's: keep it for the next run.
-        .keep_failed(true)
-        .checkpoint(FileCheckpoint::new(&checkpoint));
+        .keep_failed(true);
+    // An explicit --checkpoint file wins; else the store's row, else the config's file.
+    let in_store = match &args.checkpoint {
+        Some(_) => None,
+        None => StoreCheckpoint::open(&source.portal, &source.name).await?,
+    };
+    let consumer = match (in_store, args.checkpoint) {
+        (Some(store), _) => consumer.checkpoint(store),
+        (None, Some(file)) => consumer.checkpoint(FileCheckpoint::new(&file)),
+        (None, None) => {
+            std::fs::create_dir_all(paths.dir())?;
+            consumer.checkpoint(FileCheckpoint::new(
+                paths.dir().join(checkpoint_name(&source)),
+            ))
+        }
+    };
     let handler = |e: OfflineEvent| async move { print_offline(&e) };
     let mut stats = if args.once {
         consumer.run_once(handler).await?

@@ -5,6 +5,7 @@ pub mod auth_login;
 pub mod call;
 pub mod demo;
 pub mod events;
+pub mod events_checkpoint;
 pub mod export;
 pub mod find_phone;
 pub mod import;

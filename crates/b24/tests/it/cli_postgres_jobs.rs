@@ -260,3 +260,94 @@ async fn a_killed_import_is_finished_by_another_process_with_every_row_once() {
         "{again:?}"
     );
 }
+
+/// `b24 events pull` with a store keeps the reserved batch's `process_id` there: a pull from
+/// another, empty config directory finishes the batch a killed pull left (first, then the
+/// rest), and clears the row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pull_elsewhere_finishes_the_batch_a_dead_pull_reserved() {
+    use crate::cli_auth::{deliver, finish, start_login_with};
+    use crate::cli_support::allow;
+    let cli = Cli::new().await;
+    let store = fresh_database().await;
+    let (child, url) = start_login_with(&cli, None, &[("B24_STORE", &store)]).await;
+    let (status, page) = deliver(&allow(&url).await).await;
+    assert_eq!(status, 200, "{page}");
+    let (code, stderr) = finish(child).await;
+    assert_eq!(code, 0, "{stderr}");
+    let elsewhere = tempfile::tempdir().expect("another config dir");
+    let b24 = |args: Vec<String>| {
+        let out = command(elsewhere.path())
+            .env("B24_STORE", &store)
+            .args(args)
+            .output();
+        async move {
+            let out = out.await.expect("run b24");
+            assert!(out.status.success(), "{out:?}");
+            (
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        }
+    };
+    let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    b24(args(&[
+        "call",
+        "event.bind",
+        "event=ONCRMLEADADD",
+        "event_type=offline",
+    ]))
+    .await;
+    let cli = &cli;
+    let add = |title: &'static str| async move {
+        cli.call("crm.lead.add", &[("fields[TITLE]", title)]).await
+    };
+    let a = add("a").await["result"].as_u64().expect("id");
+    let b = add("b").await["result"].as_u64().expect("id");
+    // A pull that died after reserving these two: its checkpoint row holds their process_id.
+    let (reserved, _) = b24(args(&["call", "event.offline.get", "clear=0"])).await;
+    let reserved: serde_json::Value = serde_json::from_str(&reserved).expect("JSON");
+    let pid = reserved["process_id"]
+        .as_str()
+        .expect("process_id")
+        .to_string();
+    let db = connect(&store).await;
+    db.execute(
+        "INSERT INTO b24_offline_checkpoints (portal, job, process_id) VALUES ($1, $2, $3)",
+        &[&cli.sandbox.url(), &"offline work", &pid],
+    )
+    .await
+    .expect("seed the checkpoint");
+    let c = add("c").await["result"].as_u64().expect("id");
+    let (out, err) = b24(args(&["events", "pull", "--limit", "10"])).await;
+    let ids: Vec<u64> = out
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON line");
+            let id = &v["data"]["FIELDS"]["ID"];
+            id.as_u64()
+                .or_else(|| id.as_str().and_then(|s| s.parse().ok()))
+                .expect("lead ID")
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        vec![a, b, c],
+        "the reserved batch first, then the rest"
+    );
+    assert!(err.contains("earlier run"), "{err}");
+    let left: i64 = db
+        .query_one("SELECT count(*) FROM b24_offline_checkpoints", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(left, 0, "the finished batch is forgotten");
+    let files: Vec<_> = std::fs::read_dir(elsewhere.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    assert!(
+        files.is_empty(),
+        "nothing in the config directory: {files:?}"
+    );
+}
