@@ -11,6 +11,7 @@ use bitrix24::crm::phone::normalize_for_search;
 use bitrix24::Client;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
+use std::time::{Duration, SystemTime};
 
 /// Communication types to find duplicates by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -43,8 +44,47 @@ pub(super) async fn recover(
     list: &str,
     journal: &mut Journal,
     rows: &HashMap<u64, &Row>,
+    in_doubt_wait: Duration,
 ) -> CliResult {
-    let doubt = journal.in_doubt();
+    // Before this run writes anything: when the last run was last seen working.
+    let stopped = journal.last_written();
+    let missing = look_up(client, list, journal, rows, &journal.in_doubt()).await?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    // A portal goes on executing a request whose client died: rows the last run sent just
+    // before it stopped may still be created. Sending them now could add them twice, so they
+    // get until `in_doubt_wait` after it stopped to appear (a journal without times is old).
+    let Some(stopped) = stopped else {
+        return Ok(());
+    };
+    let left = (stopped + in_doubt_wait)
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
+    if left.is_zero() {
+        return Ok(());
+    }
+    eprintln!(
+        "{} rows were in flight when the last run stopped and are not on the portal yet; \
+         waiting {:.0} s for the portal to finish those requests before sending the rows \
+         again (--in-doubt-wait)",
+        missing.len(),
+        left.as_secs_f64().ceil()
+    );
+    tokio::time::sleep(left).await;
+    look_up(client, list, journal, rows, &missing).await?;
+    Ok(())
+}
+
+/// Asks the portal for `doubt` by marker and journals those it has; returns the others.
+async fn look_up(
+    client: &Client,
+    list: &str,
+    journal: &mut Journal,
+    rows: &HashMap<u64, &Row>,
+    doubt: &[u64],
+) -> CliResult<Vec<u64>> {
+    let mut missing = Vec::new();
     for chunk in doubt.chunks(bitrix24::batch::MAX_COMMANDS) {
         let mut batch = Batch::new();
         for row in chunk {
@@ -62,13 +102,14 @@ pub(super) async fn recover(
                 .get_raw(&format!("r{row}"))
                 .ok()
                 .and_then(|v| v.get(0).and_then(|r| r.get("ID")).and_then(id_of));
-            if let Some(id) = first {
-                journal.added(*row, id);
+            match first {
+                Some(id) => journal.added(*row, id),
+                None => missing.push(*row),
             }
         }
         journal.commit().await?;
     }
-    Ok(())
+    Ok(missing)
 }
 
 /// For each row, `Some(why)` when it duplicates an entity on the portal or an earlier row.

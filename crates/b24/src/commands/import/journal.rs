@@ -6,13 +6,18 @@
 //! - `b24import 1 <import id> <add method>`: the first line; the id marks what this import
 //!   created, the method (absent in older journals) what it creates, so that a journal is
 //!   never continued by an import into another entity;
+//! - `at <unix ms>`: when the lines before it were written (this machine's clock; last in
+//!   every commit, so the last one says when the process was last seen working);
 //! - `send <row> <row> ...`: these rows are about to be sent (written before the request);
 //! - `ok <row> <id>`: the portal created the row as `<id>`;
 //! - `dup <row> <note>`: skipped as a duplicate of an existing entity;
 //! - `rej <row>`: refused this time (tried again on the next run).
 //!
 //! A row that was sent without a result line is in doubt (the process died with the request
-//! in flight); the importer asks the portal for it by its marker before sending it again.
+//! in flight); the importer asks the portal for it by its marker before sending it again, and
+//! when the last run stopped moments ago, gives its requests time to finish first (a portal
+//! goes on executing a request whose client died). Journals older than the `at` line are read
+//! as stopped long ago.
 //! A half-written last line (a crash mid-write) is ignored.
 
 use super::journal_log::JournalLog;
@@ -37,6 +42,8 @@ pub struct Journal {
     pub dups: BTreeMap<u64, String>,
     sent: BTreeSet<u64>,
     rejected: BTreeSet<u64>,
+    /// When the journal was last written (unix ms), from the last `at` line.
+    last_written_ms: Option<u64>,
 }
 
 impl Journal {
@@ -57,6 +64,7 @@ impl Journal {
             dups: BTreeMap::new(),
             sent: BTreeSet::new(),
             rejected: BTreeSet::new(),
+            last_written_ms: None,
         };
         for (i, line) in complete.lines().enumerate() {
             journal.apply(i, line)?;
@@ -99,6 +107,7 @@ impl Journal {
                 self.method = parts.next().unwrap_or_default().to_string();
             }
             _ if i == 0 => return Err(bad()),
+            Some("at") => self.last_written_ms = Some(row(parts.next()).ok_or_else(bad)?),
             Some("send") => {
                 for r in parts {
                     self.sent.insert(r.parse().map_err(|_| bad())?);
@@ -151,6 +160,15 @@ impl Journal {
         self.sent.extend(rows);
     }
 
+    /// When the journal was last written, by this run or the one before (`None` in journals
+    /// older than the `at` line). A batch can leave long after its `send` line (it waits for
+    /// the rate limit), but not after its process stopped, and a working import writes every
+    /// answer: so this is about when the last run stopped.
+    pub fn last_written(&self) -> Option<std::time::SystemTime> {
+        self.last_written_ms
+            .map(|ms| std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms))
+    }
+
     /// Notes that `row` was created as `id` (durable after [`Journal::commit`]).
     pub fn added(&mut self, row: u64, id: u64) {
         self.buffer.push_str(&format!("ok {row} {id}\n"));
@@ -179,10 +197,19 @@ impl Journal {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        self.log.append(&self.buffer).await?;
+        let now = unix_ms(std::time::SystemTime::now());
+        self.log
+            .append(&format!("{}at {now}\n", self.buffer))
+            .await?;
         self.buffer.clear();
+        self.last_written_ms = Some(now);
         Ok(())
     }
+}
+
+fn unix_ms(at: std::time::SystemTime) -> u64 {
+    at.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 fn new_import_id() -> String {
@@ -276,6 +303,10 @@ mod tests {
         j.commit().await.unwrap();
         let j = open(&p).await.unwrap();
         assert_eq!(j.in_doubt(), [5, 6]);
+        let ago = std::time::SystemTime::now()
+            .duration_since(j.last_written().expect("the last write's time"))
+            .expect("in the past");
+        assert!(ago < std::time::Duration::from_secs(60), "{ago:?}");
         assert!(j.done(2) && j.done(3) && !j.done(4) && !j.done(5));
         assert_eq!(j.marker(5), format!("b24import:{id}:5"));
     }
@@ -294,7 +325,9 @@ mod tests {
         // A journal from before the method was recorded is continued.
         std::fs::write(&p, "b24import 1 abc\nsend 2\n").unwrap();
         let old = Journal::open(JournalLog::file(&p).unwrap(), "crm.contact.add").await;
-        assert_eq!(old.unwrap().in_doubt(), [2]);
+        let old = old.unwrap();
+        assert_eq!(old.in_doubt(), [2]);
+        assert_eq!(old.last_written(), None, "written at an unknown time");
     }
 
     #[tokio::test]

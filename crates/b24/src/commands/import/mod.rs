@@ -55,6 +55,11 @@ pub struct ImportArgs {
     /// that a run from another directory or machine, with its own copy of the file, resumes it.
     #[arg(long, value_name = "NAME")]
     pub job: Option<String>,
+    /// Seconds after the last run stopped during which rows it left in flight, not yet on
+    /// the portal, are waited for before they are sent again: a portal finishes a request
+    /// whose client died, so sending them at once could add them twice.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub in_doubt_wait: u64,
 }
 
 /// What an import did.
@@ -143,7 +148,8 @@ pub async fn import(client: &Client, args: &ImportArgs, portal: &str) -> CliResu
     let mut report = Report::default();
     let by_row: HashMap<u64, &Row> = sheet.rows.iter().map(|r| (r.number, r)).collect();
     if let Some(j) = journal.as_mut() {
-        recover(client, list, j, &by_row).await?;
+        let wait = std::time::Duration::from_secs(args.in_doubt_wait);
+        recover(client, list, j, &by_row, wait).await?;
     }
     let bar = progress::bar("rows", Some(sheet.rows.len() as u64));
     let base = client.stats();
