@@ -14,7 +14,10 @@
 //! back to when the server has no TLS.
 
 mod migrations;
+mod redacted;
 mod tls;
+
+pub(crate) use redacted::Redacted;
 
 pub use deadpool_postgres;
 pub use migrations::Migrations;

@@ -10,7 +10,7 @@
 
 use super::{check_locked, check_record, LockedPortal, TokenRecord, TokenStore};
 use crate::error::{Error, ErrorKind, Result};
-use crate::postgres::{Database, DEFAULT_POOL_SIZE};
+use crate::postgres::{Database, Redacted, DEFAULT_POOL_SIZE};
 use deadpool_postgres::{GenericClient, Object};
 use futures::future::BoxFuture;
 use futures::FutureExt;
@@ -235,7 +235,8 @@ async fn upsert(c: &impl GenericClient, record: &TokenRecord) -> Result<()> {
          ON CONFLICT (member_id) DO UPDATE SET
            generation = excluded.generation, record = excluded.record,
            updated_at = excluded.updated_at",
-        &[&record.member_id, &generation, &text],
+        // The record holds the tokens: never in a log of the driver's.
+        &[&record.member_id, &generation, &Redacted(&text)],
     )
     .await
     .map(drop)

@@ -513,3 +513,58 @@ async fn fleet_child_entry() {
     }
     println!("CHILD-RESULT calls={CALLS_PER_CHILD}");
 }
+
+/// What the `log` crate is given while [`CAPTURING`] is on (tokio-postgres logs through it,
+/// not through tracing).
+static CAPTURED: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+static CAPTURING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        CAPTURING.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        if self.enabled(record.metadata()) {
+            let mut all = CAPTURED.lock().unwrap_or_else(|p| p.into_inner());
+            all.push_str(&format!("{} {}\n", record.target(), record.args()));
+        }
+    }
+    fn flush(&self) {}
+}
+
+/// A program that turns every log up to debug sees tokio-postgres print each query's
+/// parameters; the record with the tokens is never among them.
+#[tokio::test]
+async fn the_drivers_debug_logs_never_show_a_token() {
+    log::set_logger(&Capture).expect("no other `log` logger in this test binary");
+    log::set_max_level(log::LevelFilter::Trace);
+    let store = PostgresStore::new(
+        Database::connect(&fresh_database().await)
+            .await
+            .expect("connect"),
+    );
+    let refresh = format!("refresh-{}", rand::random::<u64>());
+    let rec = record("logged-portal", &refresh, 3);
+    CAPTURING.store(true, std::sync::atomic::Ordering::Relaxed);
+    store.save(&rec).await.expect("save");
+    let back = store
+        .load("logged-portal")
+        .await
+        .expect("load")
+        .expect("saved");
+    CAPTURING.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(back.refresh_token.expose_secret(), refresh);
+    let logs = std::mem::take(&mut *CAPTURED.lock().unwrap());
+    assert!(
+        logs.contains("executing statement") && logs.contains("logged-portal"),
+        "the driver's parameters were logged: {logs}"
+    );
+    assert!(logs.contains("[redacted]"), "{logs}");
+    assert!(!logs.contains(&refresh), "the refresh token leaked: {logs}");
+    assert!(
+        !logs.contains(&format!("access-{refresh}")),
+        "the access token leaked: {logs}"
+    );
+}
