@@ -358,7 +358,11 @@ impl ClientBuilder {
             }
             (Some(http), None) => (http.clone(), Some(http)),
             (None, local_address) => {
+                // No redirects: a portal's old address answers 302 to its new one, and a
+                // followed POST arrives as a GET without its parameters (the transport
+                // reports the new address instead).
                 let http = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
                     .timeout(self.timeout)
                     .user_agent(self.user_agent)
                     .local_address(local_address)

@@ -358,6 +358,9 @@ impl Transport {
         })?;
         let status = response.status().as_u16();
         span.record("status", status);
+        if response.status().is_redirection() {
+            return Err((moved(&response, status), Failure::Final));
+        }
         let bytes = read_capped(response, status).await?;
         decode_envelope(status, &bytes).map_err(|e| {
             let failure = classify(&e, status);
@@ -404,6 +407,38 @@ async fn read_capped(
 }
 
 /// Checks a method name before it becomes part of the URL path.
+/// The error for a redirect, which the client never follows: a portal whose address changed
+/// answers at the old one with 302 to the new one, and a followed POST would arrive as a GET
+/// without its parameters (and a webhook's secret path would go wherever the answer points).
+/// Only the new address's origin is shown: its path may hold the webhook secret.
+fn moved(response: &reqwest::Response, status: u16) -> Error {
+    let target = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|location| response.url().join(location).ok())
+        .filter(|url| url.has_host())
+        .map(|url| url.origin().ascii_serialization());
+    let here = response.url().origin().ascii_serialization();
+    let message = match target {
+        Some(origin) if origin == here => format!(
+            "the portal answered HTTP {status}, pointing to another path of its own address \
+             {origin}; nothing was run. A Bitrix24 portal does not redirect REST calls: check \
+             the webhook URL or the portal's client endpoint (and any proxy in front of it)"
+        ),
+        Some(origin) => format!(
+            "the portal answered HTTP {status}, pointing to {origin}: its address has changed \
+             (a renamed portal answers at the old one with a redirect). Nothing was run; use \
+             the new address in the webhook URL or the portal's client endpoint"
+        ),
+        None => format!(
+            "the portal answered HTTP {status} (a redirect) without a usable Location; nothing \
+             was run. Check the portal's address"
+        ),
+    };
+    Error::new(ErrorKind::InvalidInput, message).with_status(status)
+}
+
 pub(crate) fn validate_method(method: &str) -> Result<()> {
     let ok = !method.is_empty()
         && method.len() <= 200

@@ -152,3 +152,39 @@ async fn clones_share_one_client() {
     }
     assert_eq!(sb.http_requests(), 8);
 }
+
+/// A portal whose address changed answers at the old one with 302 to the new one. The
+/// client does not follow it (a followed POST would arrive as a GET without its parameters,
+/// and the webhook's secret path would go along): it says where the portal went, once.
+#[tokio::test]
+async fn a_moved_portal_is_reported_with_its_new_address_not_followed() {
+    let old = MockServer::start().await;
+    let new = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "Location",
+            format!("{}/rest/1/moved-webhook-secret/profile", new.uri()),
+        ))
+        .expect(1)
+        .mount(&old)
+        .await;
+    let c = Client::builder()
+        .webhook(&format!("{}/rest/1/old-webhook-secret/", old.uri()))
+        .limits(RateLimits::off())
+        .build()
+        .unwrap();
+    let e = c.call_raw("profile", &()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert_eq!(e.status(), Some(302));
+    let shown = format!("{e} {e:?}");
+    assert!(shown.contains(&new.uri()), "names the new address: {shown}");
+    assert!(shown.contains("address has changed"), "{shown}");
+    assert!(
+        !shown.contains("secret"),
+        "no secret path of either address: {shown}"
+    );
+    assert!(
+        new.received_requests().await.unwrap_or_default().is_empty(),
+        "nothing was sent to the new address"
+    );
+}
