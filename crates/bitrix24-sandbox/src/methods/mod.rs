@@ -298,8 +298,40 @@ mod tests {
             "crm.deal.contact.items.get",
             "catalog.product.list",
             "event.offline.list",
+            "user.get",
+            "crm.activity.get",
+            "crm.activity.list",
+            "crm.timeline.comment.get",
+            "crm.timeline.comment.list",
+            "crm.timeline.comment.fields",
+            "crm.timeline.logmessage.get",
+            "crm.timeline.logmessage.list",
+            "crm.dealcategory.stage.list",
         ] {
             assert!(r.get(name).expect(name).read_only(), "{name}");
+        }
+    }
+
+    /// A read left registered as a write is merely serialized with the writes, so nothing
+    /// else would notice it.
+    #[test]
+    fn every_get_list_and_fields_method_is_a_read_but_event_offline_get() {
+        let r = Registry::standard();
+        let named_as_reads: Vec<&str> = r
+            .iter()
+            .filter(|m| {
+                m.name
+                    .rsplit('.')
+                    .next()
+                    .is_some_and(|last| matches!(last, "get" | "list" | "fields"))
+            })
+            .map(|m| m.name)
+            .collect();
+        assert!(named_as_reads.len() > 30, "{named_as_reads:?}");
+        for name in named_as_reads {
+            let spec = r.get(name).expect(name);
+            // event.offline.get marks the events it hands out.
+            assert_eq!(spec.read_only(), name != "event.offline.get", "{name}");
         }
     }
 
@@ -312,6 +344,9 @@ mod tests {
             "crm.deal.productrows.set",
             "event.offline.get",
             "event.bind",
+            "crm.activity.delete",
+            "crm.timeline.comment.add",
+            "crm.timeline.logmessage.delete",
             "batch",
         ] {
             assert!(!r.get(name).expect(name).read_only(), "{name}");

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 /// Registers the user methods.
 pub fn register(r: &mut Registry) {
     r.add("user.current", "user", Access::Read, user_current);
-    r.add("user.get", "user", Access::Write, user_get);
+    r.add("user.get", "user", Access::Read, user_get);
 }
 
 /// A portal user as stored.

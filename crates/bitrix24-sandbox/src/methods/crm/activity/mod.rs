@@ -40,8 +40,8 @@ CREATE INDEX IF NOT EXISTS crm_activity_owner ON crm_activity(OWNER_TYPE_ID, OWN
 /// Registers the activity methods.
 pub fn register(r: &mut Registry) {
     r.add("crm.activity.todo.add", "crm", Access::Write, todo::add);
-    r.add("crm.activity.get", "crm", Access::Write, read::get);
-    r.add("crm.activity.list", "crm", Access::Write, read::list);
+    r.add("crm.activity.get", "crm", Access::Read, read::get);
+    r.add("crm.activity.list", "crm", Access::Read, read::list);
     r.add("crm.activity.delete", "crm", Access::Write, read::delete);
 }
 

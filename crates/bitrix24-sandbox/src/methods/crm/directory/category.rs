@@ -26,7 +26,7 @@ pub fn register(r: &mut Registry) {
     r.add(
         "crm.dealcategory.stage.list",
         "crm",
-        Access::Write,
+        Access::Read,
         dealcategory_stage_list,
     );
     r.add("crm.category.list", "crm", Access::Read, category_list);

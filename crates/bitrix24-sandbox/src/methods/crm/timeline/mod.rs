@@ -51,13 +51,13 @@ pub fn register(r: &mut Registry) {
     r.add(
         "crm.timeline.comment.get",
         "crm",
-        Access::Write,
+        Access::Read,
         comment::get,
     );
     r.add(
         "crm.timeline.comment.list",
         "crm",
-        Access::Write,
+        Access::Read,
         comment::list,
     );
     r.add(
@@ -69,7 +69,7 @@ pub fn register(r: &mut Registry) {
     r.add(
         "crm.timeline.comment.fields",
         "crm",
-        Access::Write,
+        Access::Read,
         comment::fields,
     );
     r.add(
@@ -81,13 +81,13 @@ pub fn register(r: &mut Registry) {
     r.add(
         "crm.timeline.logmessage.get",
         "crm",
-        Access::Write,
+        Access::Read,
         logmessage::get,
     );
     r.add(
         "crm.timeline.logmessage.list",
         "crm",
-        Access::Write,
+        Access::Read,
         logmessage::list,
     );
     r.add(
