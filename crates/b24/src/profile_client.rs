@@ -141,15 +141,45 @@ async fn webhook_client(url: &str) -> CliResult<Client> {
 
 /// The settings of every client; with a shared store, its budgets are shared through it.
 async fn builder() -> CliResult<bitrix24::ClientBuilder> {
-    let builder = Client::builder()
+    let mut builder = Client::builder()
         .user_agent(concat!("b24/", env!("CARGO_PKG_VERSION")))
         .limits(limits()?);
+    let source = source_address()?;
+    if let Some(ip) = source {
+        builder = builder.local_address(ip);
+    }
     Ok(match shared_database().await? {
-        Some(db) => builder
-            .rate_budget(Arc::new(PostgresRateBudget::new(db.clone())))
-            .operating_budget(Arc::new(PostgresOperatingBudget::new(db))),
+        Some(db) => {
+            let builder = builder
+                .rate_budget(Arc::new(PostgresRateBudget::new(db.clone())))
+                .operating_budget(Arc::new(PostgresOperatingBudget::new(db)));
+            // The portal keeps a bucket per source IP: processes sending from another
+            // address share that address's bucket, not the others'.
+            match source {
+                Some(ip) => builder.egress_group(ip.to_string()),
+                None => builder,
+            }
+        }
         None => builder,
     })
+}
+
+/// `$B24_SOURCE_ADDRESS`: the local IP address every request leaves from (a host with several
+/// addresses acts as several hosts; the portal counts its budget per source IP).
+fn source_address() -> CliResult<Option<std::net::IpAddr>> {
+    match std::env::var("B24_SOURCE_ADDRESS")
+        .ok()
+        .as_deref()
+        .map(str::trim)
+    {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| {
+            CliError::Usage(format!(
+                "$B24_SOURCE_ADDRESS is {text:?}: give a local IP address (127.0.0.2, \
+                 192.0.2.10, ::1)"
+            ))
+        }),
+    }
 }
 
 /// The portal's request-rate plan from `$B24_LIMITS`: `standard` (the default: 2/s after a

@@ -257,3 +257,42 @@ async fn every_command_has_help_with_an_example_and_completions_know_them() {
     }
     cli.run(&["no-such-command"]).await.expect_code(2);
 }
+
+/// `$B24_SOURCE_ADDRESS` makes `b24` send from that address, as another host would: the
+/// portal counts the call in that address's bucket. A value that is no address is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_leave_from_the_source_address_given() {
+    // Standard limits: the sandbox keeps a bucket per source address only when it counts.
+    let cli = Cli::with_limits(bitrix24_sandbox::Limits::Standard).await;
+    cli.login_webhook().await;
+    let out = cli
+        .cmd()
+        .env("B24_SOURCE_ADDRESS", "127.0.0.3")
+        .args(["call", "server.time"])
+        .output()
+        .await
+        .expect("b24 runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let portal = cli.sandbox.portal();
+    let sources: Vec<std::net::IpAddr> = portal
+        .rate
+        .levels(portal.clock.now())
+        .into_iter()
+        .map(|(ip, _)| ip)
+        .collect();
+    assert!(
+        sources.contains(&"127.0.0.3".parse().unwrap()),
+        "the call came from 127.0.0.3: {sources:?}"
+    );
+
+    let out = cli
+        .cmd()
+        .env("B24_SOURCE_ADDRESS", "my-laptop")
+        .args(["call", "server.time"])
+        .output()
+        .await
+        .expect("b24 runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "a usage error: {stderr}");
+    assert!(stderr.contains("B24_SOURCE_ADDRESS"), "{stderr}");
+}
