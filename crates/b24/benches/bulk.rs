@@ -9,7 +9,11 @@
 //! 2. `b24 export lead` of 100,000 rows, limits off: wall time, requests, peak RSS of the
 //!    `b24` process, file in ID order;
 //! 3. `b24 export lead` of 1,000,000 rows under standard limits (floor: 401 requests, 50 at
-//!    once, then 2/s: 175.5 s), 503s counted. Skipped unless `BENCH_BIG=1` (it takes 3 min).
+//!    once, then 2/s: 175.5 s), 503s counted. Skipped unless `BENCH_BIG=1` (it takes 3 min);
+//! 4. four `b24 import lead` processes at once, 1,250 rows each, standard limits, sharing the
+//!    portal's budget through `$B24_STORE` (floor: 100 batches, 50 at once, then 2/s: 25 s),
+//!    503s counted, every row checked exactly once. Needs a PostgreSQL database named by
+//!    `BENCH_STORE=postgres://…` (b24 creates its tables there); skipped, saying so, without.
 //!
 //! The fastest peer, fast_bitrix24, runs the same import and the 100,000-row export in the same
 //! run on its own sandbox of the same kind (`benches/peers/fast_bitrix24_bulk.py`; it needs
@@ -63,6 +67,15 @@ fn main() {
             latency,
         )
         .await;
+        match std::env::var("BENCH_STORE") {
+            Ok(store) if !store.trim().is_empty() => {
+                fleet_import(dir.path(), &store, latency).await;
+            }
+            _ => println!(
+                "4 imports sharing a store: skipped (BENCH_STORE=postgres://… runs it; \
+                 `eval \"$(.ci/postgres start)\"` then BENCH_STORE=$BITRIX24_TEST_POSTGRES)"
+            ),
+        }
         if std::env::var("BENCH_BIG").is_ok_and(|v| v == "1") {
             let big = count("BENCH_BIG_ROWS", 1_000_000);
             export(dir.path(), big, Limits::Standard, "standard", latency).await;
@@ -158,6 +171,71 @@ async fn import(dir: &Path, rows: usize, limits: Limits, plan: &str, latency: u6
         sandbox.refused_by_rate_limit()
     );
     println!("  fast_bitrix24 in the same run: {peer}");
+    sandbox.shutdown().await;
+}
+
+/// Four `b24 import lead` processes at once, 1,250 rows each, one `$B24_STORE`.
+async fn fleet_import(dir: &Path, store: &str, latency: u64) {
+    const IMPORTS: usize = 4;
+    const ROWS: usize = 1_250;
+    let sandbox = sandbox(Limits::Standard, latency).await;
+    let files: Vec<_> = (0..IMPORTS)
+        .map(|n| {
+            let file = dir.join(format!("fleet-{n}.csv"));
+            let mut csv = std::io::BufWriter::new(std::fs::File::create(&file).expect("csv"));
+            writeln!(csv, "TITLE,NAME,PHONE").expect("write");
+            for row in 0..ROWS {
+                writeln!(csv, "fleet {n}-{row},Иван {row},+7 904 {n:03} {row:04}").expect("write");
+            }
+            csv.flush().expect("flush");
+            file
+        })
+        .collect();
+    let started = Instant::now();
+    let children: Vec<_> = files
+        .iter()
+        .map(|file| {
+            b24(dir, &sandbox, "standard")
+                .env("B24_STORE", store)
+                .args(["import", "lead"])
+                .arg(file)
+                .spawn()
+                .expect("run b24 import")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("b24 import ends");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let titles: BTreeMap<String, i64> = {
+        let portal = sandbox.portal();
+        let db = portal.db();
+        let mut stmt = db
+            .prepare("SELECT title, count(*) FROM crm_lead GROUP BY title")
+            .expect("query");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("rows")
+            .map(|r| r.expect("row"))
+            .collect()
+    };
+    let exact = titles.len() == IMPORTS * ROWS
+        && titles.values().all(|n| *n == 1)
+        && (0..IMPORTS)
+            .all(|n| (0..ROWS).all(|row| titles.contains_key(&format!("fleet {n}-{row}"))));
+    let batches = IMPORTS * ROWS.div_ceil(50);
+    let floor = floor(batches, Limits::Standard);
+    println!(
+        "{IMPORTS} imports x {ROWS} leads at once, one B24_STORE, standard limits: {wall:.1} s \
+         (rate floor {floor:.1} s, {batches} batches, {:+.1} %), {} 503s, every row exactly \
+         once: {exact}",
+        (wall / floor - 1.0) * 100.0,
+        sandbox.refused_by_rate_limit()
+    );
     sandbox.shutdown().await;
 }
 
