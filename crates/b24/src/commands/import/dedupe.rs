@@ -48,33 +48,51 @@ pub(super) async fn recover(
 ) -> CliResult {
     // Before this run writes anything: when the last run was last seen working.
     let stopped = journal.last_written();
-    let missing = look_up(client, list, journal, rows, &journal.in_doubt()).await?;
+    let mut missing = look_up(client, list, journal, rows, &journal.in_doubt()).await?;
     if missing.is_empty() {
         return Ok(());
     }
     // A portal goes on executing a request whose client died: rows the last run sent just
     // before it stopped may still be created. Sending them now could add them twice, so they
-    // get until `in_doubt_wait` after it stopped to appear (a journal without times is old).
+    // get until `in_doubt_wait` after it stopped to appear (a journal without times is old),
+    // and longer while they are still appearing: a busy portal works off the dead run's
+    // batches one after another.
     let Some(stopped) = stopped else {
         return Ok(());
     };
-    let left = (stopped + in_doubt_wait)
-        .duration_since(SystemTime::now())
-        .unwrap_or_default();
-    if left.is_zero() {
-        return Ok(());
+    let mut deadline = stopped + in_doubt_wait;
+    let mut told = false;
+    loop {
+        let now = SystemTime::now();
+        let Ok(left) = deadline.duration_since(now) else {
+            return Ok(());
+        };
+        if !told {
+            eprintln!(
+                "{} rows were in flight when the last run stopped and are not on the portal \
+                 yet; waiting up to {:.0} s for the portal to finish those requests before \
+                 sending the rows again (--in-doubt-wait)",
+                missing.len(),
+                left.as_secs_f64().ceil()
+            );
+            told = true;
+        }
+        tokio::time::sleep(left.min(IN_DOUBT_POLL)).await;
+        let before = missing.len();
+        missing = look_up(client, list, journal, rows, &missing).await?;
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if missing.len() < before {
+            deadline = deadline.max(SystemTime::now() + IN_DOUBT_QUIET);
+        }
     }
-    eprintln!(
-        "{} rows were in flight when the last run stopped and are not on the portal yet; \
-         waiting {:.0} s for the portal to finish those requests before sending the rows \
-         again (--in-doubt-wait)",
-        missing.len(),
-        left.as_secs_f64().ceil()
-    );
-    tokio::time::sleep(left).await;
-    look_up(client, list, journal, rows, &missing).await?;
-    Ok(())
 }
+
+/// How often rows in doubt are looked for while they are waited for.
+const IN_DOUBT_POLL: Duration = Duration::from_secs(2);
+/// How long the wait goes on after a row in doubt last appeared.
+const IN_DOUBT_QUIET: Duration = Duration::from_secs(5);
 
 /// Asks the portal for `doubt` by marker and journals those it has; returns the others.
 async fn look_up(
