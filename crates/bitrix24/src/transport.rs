@@ -155,22 +155,24 @@ impl Transport {
             let sent = Instant::now();
             let outcome = self.attempt(method, &call.body, &prepared, span).await;
             seen.last_exchange = Some(sent.elapsed());
+            if let Ok(answer) = &outcome {
+                self.budget.deposit();
+                self.record_times(call, answer);
+            }
+            // Answered or failed, the call is no longer in flight, for this client and for
+            // the others that count its calls.
+            drop(admission);
+            self.publish_in_flight(&units).await;
             let (err, failure) = match outcome {
                 Ok(answer) => {
-                    self.budget.deposit();
-                    self.record_times(call, &answer);
                     self.share_reports(&units).await;
                     if let Some(op) = answer.time.as_ref().and_then(|t| t.operating) {
                         span.record("operating", op);
                     }
-                    drop(admission);
-                    self.publish_in_flight(&units).await;
                     return Ok(answer);
                 }
                 Err(pair) => pair,
             };
-            drop(admission);
-            self.publish_in_flight(&units).await;
             let failure = match failure {
                 Failure::OperatingLimit(_) => {
                     self.counters.add(Count::OperatingLimit);

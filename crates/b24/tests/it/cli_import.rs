@@ -273,13 +273,18 @@ pub(crate) async fn portal_done_with_the_dead_run(cli: &Cli) {
     }
 }
 
-/// Rows a journal records as sent and as answered (added, refused or duplicate).
+/// Rows a journal file records as sent and as answered (added, refused or duplicate).
 fn journal_counts(journal: &std::path::Path) -> (usize, usize) {
     let text = std::fs::read_to_string(journal).unwrap_or_default();
+    // Only whole lines: the process may be writing the last one.
+    count_journal_lines(text.split_inclusive('\n').filter(|l| l.ends_with('\n')))
+}
+
+/// Rows these journal lines record as sent and as answered (added, refused or duplicate).
+pub(crate) fn count_journal_lines<'a>(lines: impl Iterator<Item = &'a str>) -> (usize, usize) {
     let mut sent = 0;
     let mut answered = 0;
-    // Only whole lines: the process may be writing the last one.
-    for line in text.split_inclusive('\n').filter(|l| l.ends_with('\n')) {
+    for line in lines {
         match line.split(' ').next() {
             Some("send") => sent += line.split_whitespace().count() - 1,
             Some("ok" | "rej" | "dup") => answered += 1,

@@ -4,7 +4,7 @@
 //! directory, as on another machine — resumes the job with every row exactly once. A second
 //! process cannot run a job while one runs it. Needs `BITRIX24_TEST_POSTGRES` (fails without).
 
-use crate::cli_import::portal_done_with_the_dead_run;
+use crate::cli_import::{count_journal_lines, portal_done_with_the_dead_run};
 use crate::cli_postgres::{connect, fresh_database, login_into};
 use crate::cli_support::{command, Cli};
 use bitrix24_sandbox::{FaultConfig, Limits};
@@ -149,18 +149,8 @@ async fn journal_counts(
         )
         .await
         .expect("journal query");
-    let mut sent = 0;
-    let mut answered = 0;
-    for row in rows {
-        for line in row.get::<_, String>(0).lines() {
-            match line.split(' ').next() {
-                Some("send") => sent += line.split_whitespace().count() - 1,
-                Some("ok" | "rej" | "dup") => answered += 1,
-                _ => {}
-            }
-        }
-    }
-    (sent, answered)
+    let text: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+    count_journal_lines(text.iter().flat_map(|lines| lines.lines()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,14 +4,13 @@
 //! holds back the other portal's calls.
 
 use crate::portals_support::{install, lifecycle, oauth_app, placeholder_app, receiver, sandbox};
-use crate::postgres_support::fresh_database;
+use crate::postgres_support::{fresh_database, wait_until_an_advisory_lock_is_held};
 use bitrix24::portals::Portals;
 use bitrix24::postgres::Database;
 use bitrix24::store::{PostgresStore, TokenStore};
 use bitrix24::{PostgresRateBudget, RateLimits};
 use bitrix24_sandbox::FaultConfig;
 use std::sync::Arc;
-use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_refresh_of_one_portal_never_holds_back_another() {
@@ -64,7 +63,7 @@ async fn a_hanging_refresh_of_one_portal_never_holds_back_another() {
     });
     let client_a = portals.client("pg-portal-a").await.expect("A");
     let call_a = tokio::spawn(async move { client_a.call_raw("server.time", &()).await });
-    wait_until_a_section_is_held(&url).await;
+    wait_until_an_advisory_lock_is_held(&url, "portal A's refresh never entered its section").await;
 
     let client_b = portals.client("pg-portal-b").await.expect("B");
     for _ in 0..5 {
@@ -90,26 +89,4 @@ async fn a_hanging_refresh_of_one_portal_never_holds_back_another() {
     );
     assert_eq!(a.requests_by_method().get("oauth.token"), Some(&1));
     assert_eq!(b.requests_by_method().get("oauth.token"), None);
-}
-
-/// Waits until some connection holds an advisory lock (a portal's section).
-async fn wait_until_a_section_is_held(url: &str) {
-    let db = Database::connect(url).await.expect("connect");
-    let client = db.pool().get().await.expect("connection");
-    for _ in 0..1000 {
-        let held: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
-                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                &[],
-            )
-            .await
-            .expect("pg_locks")
-            .get(0);
-        if held > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("portal A's refresh never entered its section");
 }

@@ -57,3 +57,28 @@ pub fn server_ca_pem() -> Vec<u8> {
     });
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {CA_ENV}={path}: {e}"))
 }
+
+/// Waits until some connection to the database at `url` holds an advisory lock (a portal's
+/// refresh section); panics saying `what` never happened.
+pub async fn wait_until_an_advisory_lock_is_held(url: &str, what: &str) {
+    let db = bitrix24::postgres::Database::connect(url)
+        .await
+        .expect("connect");
+    let client = db.pool().get().await.expect("connection");
+    for _ in 0..1000 {
+        let held: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                &[],
+            )
+            .await
+            .expect("pg_locks")
+            .get(0);
+        if held > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{what}");
+}

@@ -7,7 +7,7 @@ use crate::child_support::{
     passed, ready_then_wait_for_go, sandbox_config, spawn, wait_for, ChildConfig, Output,
 };
 use crate::oauth_support::{app, profile, seed, used_refresh_tokens};
-use crate::postgres_support::fresh_database;
+use crate::postgres_support::{fresh_database, wait_until_an_advisory_lock_is_held};
 use crate::refresh_race::separate_instances_refresh_once;
 use crate::token_stores::{keeps_records, record, section_excludes};
 use bitrix24::auth::OAuthSession;
@@ -162,7 +162,7 @@ async fn a_dropped_caller_mid_refresh_loses_no_token() {
     });
     let session = OAuthSession::new(app(&sb), one.clone(), sb.member_id());
     let caller = tokio::spawn(async move { session.access_token().await });
-    wait_until_held(&url).await;
+    wait_until_an_advisory_lock_is_held(&url, "nobody entered the refresh section").await;
     caller.abort();
     let other = OAuthSession::new(app(&sb), store(&url).await, sb.member_id());
     let token = tokio::time::timeout(Duration::from_secs(20), other.access_token())
@@ -200,7 +200,7 @@ async fn a_process_killed_mid_refresh_loses_no_token() {
         &config,
         Output::Discarded,
     );
-    wait_until_held(&url).await;
+    wait_until_an_advisory_lock_is_held(&url, "nobody entered the refresh section").await;
     child.kill().await.expect("kill");
     tokio::time::sleep(Duration::from_millis(1700)).await; // past the server's wait
     assert_eq!(
@@ -223,28 +223,6 @@ async fn a_process_killed_mid_refresh_loses_no_token() {
     assert_eq!(token.generation(), 2);
     assert_eq!(used_refresh_tokens(&sb), 1);
     assert_eq!(profile(token.endpoint(), token.secret()).await.0, 200);
-}
-
-/// Waits until some connection holds an advisory lock (the section of a refresh).
-async fn wait_until_held(url: &str) {
-    let db = Database::connect(url).await.expect("connect");
-    let client = db.pool().get().await.expect("connection");
-    for _ in 0..1000 {
-        let held: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
-                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-                &[],
-            )
-            .await
-            .expect("pg_locks")
-            .get(0);
-        if held > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("nobody entered the refresh section");
 }
 
 /// The child of `a_process_killed_mid_refresh_loses_no_token`: starts a refresh and is

@@ -30,12 +30,6 @@ const LEAD: &[&str] = &[
     "OPPORTUNITY",
     "OPENED",
     "ASSIGNED_BY_ID",
-    "ORIGINATOR_ID",
-    "ORIGIN_ID",
-    "PHONE",
-    "EMAIL",
-    "WEB",
-    "IM",
 ];
 
 const CONTACT: &[&str] = &[
@@ -52,12 +46,6 @@ const CONTACT: &[&str] = &[
     "OPENED",
     "EXPORT",
     "ASSIGNED_BY_ID",
-    "ORIGINATOR_ID",
-    "ORIGIN_ID",
-    "PHONE",
-    "EMAIL",
-    "WEB",
-    "IM",
 ];
 
 const COMPANY: &[&str] = &[
@@ -70,12 +58,6 @@ const COMPANY: &[&str] = &[
     "OPENED",
     "COMMENTS",
     "ASSIGNED_BY_ID",
-    "ORIGINATOR_ID",
-    "ORIGIN_ID",
-    "PHONE",
-    "EMAIL",
-    "WEB",
-    "IM",
 ];
 
 const DEAL: &[&str] = &[
@@ -106,8 +88,15 @@ const DEAL: &[&str] = &[
     "UTM_TERM",
 ];
 
-/// The postal address and UTM fields leads, contacts and companies share.
-const ADDRESS_AND_UTM: &[&str] = &[
+/// What leads, contacts and companies share: the origin, the multifields, the postal address
+/// and the UTM fields.
+const SHARED: &[&str] = &[
+    "ORIGINATOR_ID",
+    "ORIGIN_ID",
+    "PHONE",
+    "EMAIL",
+    "WEB",
+    "IM",
     "ADDRESS",
     "ADDRESS_2",
     "ADDRESS_CITY",
@@ -127,9 +116,9 @@ const ADDRESS_AND_UTM: &[&str] = &[
 /// writable on add.
 fn core_fields(fields_method: &str) -> impl Iterator<Item = &'static str> {
     let (own, shared): (&[&str], &[&str]) = match fields_method {
-        "crm.lead.fields" => (LEAD, ADDRESS_AND_UTM),
-        "crm.contact.fields" => (CONTACT, ADDRESS_AND_UTM),
-        "crm.company.fields" => (COMPANY, ADDRESS_AND_UTM),
+        "crm.lead.fields" => (LEAD, SHARED),
+        "crm.contact.fields" => (CONTACT, SHARED),
+        "crm.company.fields" => (COMPANY, SHARED),
         "crm.deal.fields" => (DEAL, &[]),
         _ => (&[], &[]),
     };
