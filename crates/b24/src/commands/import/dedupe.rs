@@ -56,11 +56,13 @@ pub(super) async fn recover(
     // before it stopped may still be created. Sending them now could add them twice, so they
     // get until `in_doubt_wait` after it stopped to appear (a journal without times is old),
     // and longer while they are still appearing: a busy portal works off the dead run's
-    // batches one after another.
+    // batches one after another, and the run may have waited long for their answers before
+    // it stopped, so its last write says little of the portal's backlog. Whatever the last
+    // write, they are looked for until none has appeared for IN_DOUBT_QUIET.
     let Some(stopped) = stopped else {
         return Ok(());
     };
-    let mut deadline = stopped + in_doubt_wait;
+    let mut deadline = (stopped + in_doubt_wait).max(SystemTime::now() + IN_DOUBT_QUIET);
     let mut told = false;
     loop {
         let now = SystemTime::now();
@@ -91,7 +93,7 @@ pub(super) async fn recover(
 
 /// How often rows in doubt are looked for while they are waited for.
 const IN_DOUBT_POLL: Duration = Duration::from_secs(2);
-/// How long the wait goes on after a row in doubt last appeared.
+/// How long rows in doubt are looked for after the first look, and after each appears.
 const IN_DOUBT_QUIET: Duration = Duration::from_secs(5);
 
 /// Asks the portal for `doubt` by marker and journals those it has; returns the others.

@@ -56,9 +56,9 @@ pub struct ImportArgs {
     #[arg(long, value_name = "NAME")]
     pub job: Option<String>,
     /// Seconds after the last run stopped during which rows it left in flight, not yet on
-    /// the portal, are waited for before they are sent again (and 5 s more after each one
-    /// that appears): a portal finishes a request whose client died, so sending them at once
-    /// could add them twice.
+    /// the portal, are waited for before they are sent again (at least 5 s, and 5 s more
+    /// after each one that appears): a portal finishes a request whose client died, so
+    /// sending them at once could add them twice.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub in_doubt_wait: u64,
 }
