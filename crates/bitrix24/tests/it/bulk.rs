@@ -164,7 +164,7 @@ async fn re_cut_ranges_return_every_row_once_in_ascending_order_per_range() {
     let sb = sandbox().await;
     let c = client(&sb);
     let ids: Vec<u64> = c
-        .batch_chunked::<u64>(adds(16_000, "r"))
+        .batch_chunked::<u64>(adds(32_000, "r"))
         .await
         .unwrap()
         .into_iter()
@@ -172,16 +172,16 @@ async fn re_cut_ranges_return_every_row_once_in_ascending_order_per_range() {
         .collect();
     let max = *ids.iter().max().unwrap();
     // A big hole in the first half: its chain finishes after one request while the other
-    // range (8,000 IDs, four requests) still has more than a request's worth left, which then
-    // gets cut. Only if the second chain got three answers before the first got one (the
-    // first chain starved for three round trips) would nothing be left to cut; with 6,000 IDs
-    // there, two answers were enough for that, and it happened under load.
+    // range (16,000 IDs, seven requests) still has more than a request's worth left, which
+    // then gets cut. Only if the second chain got six answers before the first got one (the
+    // first chain starved for six round trips) would nothing be left to cut; with 8,000 IDs
+    // there, three answers were enough for that, and it happened under CI load.
     let first = ids[0];
     delete(
         &c,
         ids.iter()
             .copied()
-            .filter(|id| *id > first + 200 && *id <= first + 7_800),
+            .filter(|id| *id > first + 200 && *id <= first + 15_800),
     )
     .await;
     let expected: BTreeSet<u64> = titles(&c).await.into_keys().collect();
